@@ -1,0 +1,43 @@
+# Two commands set up everything on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test unit venv infra migrate contract bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade "pip>=23" "setuptools>=68,<81" wheel
+	$(BIN)/pip install -q -e ".[test]"
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+infra:
+	@bash scripts/ensure_infra.sh
+
+migrate: venv infra
+	$(BIN)/smartcity migrate
+
+## Start every service with demo data; Ctrl-C stops them all.
+run: venv infra
+	$(BIN)/python -m scripts.run_all
+
+## The whole test suite: unit, contract, integration and end-to-end on the real broker and database.
+test: venv infra
+	$(BIN)/nameko test --suppress-nameko-eventlet-notification -q -rs tests
+
+## Pure unit tests only (no broker, no database).
+unit: venv
+	$(BIN)/nameko test --suppress-nameko-eventlet-notification -q tests -m "not integration"
+
+## Regenerate docs/events from the marshmallow schemas.
+contract: venv
+	$(BIN)/smartcity contract --write
+
+bench: venv infra
+	$(BIN)/python -m bench.ideas_throughput
+
+clean:
+	rm -rf $(VENV)

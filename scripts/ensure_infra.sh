@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Makes sure PostgreSQL and RabbitMQ answer on their configured host/port.
+# Starts them when installed but stopped; installs them with apt when running as root
+# on Debian/Ubuntu and they are missing; otherwise stops with a message saying what to do.
+set -euo pipefail
+
+PG_HOST=${SMARTCITY_PG_HOST:-127.0.0.1}
+PG_PORT=${SMARTCITY_PG_PORT:-5432}
+AMQP_HOST=${SMARTCITY_AMQP_HOST:-127.0.0.1}
+AMQP_PORT=${SMARTCITY_AMQP_PORT:-5672}
+
+say() { printf '[infra] %s\n' "$*" >&2; }
+
+reachable() {  # host port
+  (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
+}
+
+wait_for() {  # name host port seconds
+  local i
+  for ((i = 0; i < $4; i++)); do
+    reachable "$2" "$3" && return 0
+    sleep 1
+  done
+  say "$1 did not answer on $2:$3 within $4 s"
+  return 1
+}
+
+is_local() { [[ $1 == 127.0.0.1 || $1 == localhost || $1 == ::1 ]]; }
+
+can_apt() { [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; }
+
+apt_install() {
+  say "installing $* with apt-get"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq "$@" >/dev/null
+}
+
+trust_loopback() {
+  # A fresh Debian cluster asks for passwords on TCP; the development defaults connect as
+  # "postgres" without one, so a cluster installed here trusts loopback only.
+  local hba
+  for hba in /etc/postgresql/*/main/pg_hba.conf; do
+    sed -i -E 's/^(host\s+all\s+all\s+(127\.0\.0\.1\/32|::1\/128)\s+)\S+/\1trust/' "$hba"
+  done
+}
+
+start_postgres() {
+  if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+    if can_apt; then
+      apt_install postgresql
+      trust_loopback
+    else
+      say "PostgreSQL is not installed. Install it (apt-get install postgresql) or point SMARTCITY_PG_HOST/PORT at a running server."
+      exit 1
+    fi
+  fi
+  local version
+  version=$(ls /etc/postgresql | sort -V | tail -n 1)
+  say "starting PostgreSQL $version"
+  if command -v pg_ctlcluster >/dev/null; then
+    pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  fi
+}
+
+start_rabbitmq() {
+  if ! command -v rabbitmq-server >/dev/null; then
+    if can_apt; then apt_install rabbitmq-server; else
+      say "RabbitMQ is not installed. Install it (apt-get install rabbitmq-server) or point SMARTCITY_AMQP_HOST/PORT at a running broker."
+      exit 1
+    fi
+  fi
+  say "starting RabbitMQ"
+  rabbitmq-server -detached >/dev/null 2>&1 || true
+}
+
+if ! reachable "$PG_HOST" "$PG_PORT"; then
+  is_local "$PG_HOST" || { say "PostgreSQL at $PG_HOST:$PG_PORT is not reachable"; exit 1; }
+  start_postgres
+  wait_for PostgreSQL "$PG_HOST" "$PG_PORT" 60
+fi
+
+if ! reachable "$AMQP_HOST" "$AMQP_PORT"; then
+  is_local "$AMQP_HOST" || { say "RabbitMQ at $AMQP_HOST:$AMQP_PORT is not reachable"; exit 1; }
+  start_rabbitmq
+  wait_for RabbitMQ "$AMQP_HOST" "$AMQP_PORT" 120
+fi
+say "PostgreSQL $PG_HOST:$PG_PORT and RabbitMQ $AMQP_HOST:$AMQP_PORT are reachable"

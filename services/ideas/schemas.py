@@ -1,0 +1,134 @@
+"""HTTP request and response schemas of the ideas service."""
+from datetime import datetime, timezone
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from shared.events import CHANNELS, STATUSES, Location
+from shared.validation import Slug, Text
+
+from .domain import milestone_state
+
+
+class Strict(Schema):
+    class Meta:
+        ordered = True
+
+
+# --- requests ---------------------------------------------------------------------------
+
+class NewIdea(Strict):
+    municipality = Slug(required=True)
+    title = Text(3, 200, required=True)
+    description = Text(10, 5000, required=True)
+    field_of_action = Slug(required=True)
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    working_group = Text(1, 100, load_default=None, allow_none=True,
+                         metadata={"description": "the working group whose topic store holds the idea"})
+    location = fields.Nested(Location, load_default=None, allow_none=True)
+
+
+class IdeaQuery(Strict):
+    municipality = Slug()
+    field = Slug(metadata={"description": "field of action slug"})
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    working_group = Text(1, 100)
+    q = Text(1, 200, metadata={"description": "full-text search (German stemming) in title and description"})
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
+    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class Moderation(Strict):
+    decision = fields.String(required=True, validate=validate.OneOf(("publish", "reject")))
+    reason = Text(3, 1000, load_default=None, allow_none=True, metadata={"description": "required to reject"})
+
+    @validates_schema
+    def reason_to_reject(self, data, **kwargs):
+        if data["decision"] == "reject" and not data.get("reason"):
+            raise ValidationError("a rejection needs a reason", "reason")
+
+
+class StatusChange(Strict):
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    reason = Text(3, 1000, load_default=None, allow_none=True)
+
+
+class NewMilestone(Strict):
+    municipality = Slug(required=True)
+    title = Text(3, 200, required=True)
+    description = Text(1, 2000, load_default=None, allow_none=True)
+    due_date = fields.Date(required=True)
+    idea_id = fields.UUID(load_default=None, allow_none=True, metadata={"description": "the pilot; omit for strategy-wide"})
+
+
+class MilestoneReachedBody(Strict):
+    reached_at = fields.AwareDateTime(load_default=None, allow_none=True,
+                                      metadata={"description": "when it was reached; default now"})
+
+    @validates_schema
+    def not_in_future(self, data, **kwargs):
+        if data.get("reached_at") and data["reached_at"] > datetime.now(timezone.utc):
+            raise ValidationError("must not be in the future", "reached_at")
+
+
+class MilestoneQuery(Strict):
+    municipality = Slug()
+    idea_id = fields.UUID()
+
+
+# --- responses --------------------------------------------------------------------------
+
+class MunicipalityOut(Strict):
+    slug = fields.String()
+    name = fields.String()
+    state = fields.String()
+
+
+class FieldOut(Strict):
+    slug = fields.String()
+    name = fields.String()
+
+
+class TopicStoreOut(Strict):
+    name = fields.String(metadata={"description": "working group"})
+    ideas = fields.Integer()
+
+
+class IdeaOut(Strict):
+    id = fields.UUID()
+    municipality = fields.String()
+    field_of_action = fields.String()
+    title = fields.String()
+    description = fields.String()
+    channel = fields.String()
+    working_group = fields.String(allow_none=True)
+    location = fields.Method("_location", metadata={"description": "{lat, lon} or null"})
+    status = fields.String()
+    status_reason = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    published_at = fields.DateTime(allow_none=True)
+
+    def _location(self, idea):
+        return None if idea.get("lat") is None else {"lat": idea["lat"], "lon": idea["lon"]}
+
+
+class IdeaPage(Strict):
+    items = fields.List(fields.Nested(IdeaOut))
+    total = fields.Integer()
+    page = fields.Integer()
+    page_size = fields.Integer()
+
+
+class MilestoneOut(Strict):
+    id = fields.UUID()
+    municipality = fields.String()
+    idea_id = fields.UUID(allow_none=True)
+    title = fields.String()
+    description = fields.String(allow_none=True)
+    due_date = fields.Date()
+    state = fields.Method("_state", metadata={"description": "scheduled, reached or overdue"})
+    reached_at = fields.DateTime(allow_none=True)
+    overdue_at = fields.DateTime(allow_none=True)
+
+    def _state(self, milestone):
+        return milestone_state(milestone["reached_at"], milestone["overdue_at"])

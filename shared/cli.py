@@ -1,0 +1,113 @@
+"""`smartcity` command: operator and developer tasks.
+
+  smartcity migrate [SERVICE ...]          apply pending migrations (default: every service)
+  smartcity token --sub ID --roles R[,R]   mint an HS256 development token
+  smartcity dlq list SERVICE               show parked (dead-lettered) messages
+  smartcity dlq replay SERVICE [--id ID]   send parked messages back to their queue
+  smartcity contract [--write]             check (or regenerate) docs/events from the code
+"""
+import argparse
+import json
+import sys
+
+from shared import config
+
+
+def _migrate(args):
+    from shared.migrate import migrate
+
+    for service in args.services or sorted(config.HTTP_PORTS):
+        if not (config_root() / "services" / service / "migrations").is_dir():
+            continue
+        applied = migrate(service, config.database_url_for(service))
+        print(f"{service}: {len(applied)} migration(s) applied" + (f" ({', '.join(applied)})" if applied else ""))
+    return 0
+
+
+def config_root():
+    from shared.migrate import ROOT
+
+    return ROOT
+
+
+def _token(args):
+    from shared.auth import mint
+
+    roles = [r for r in args.roles.split(",") if r]
+    settings = config.load("ideas")
+    print(mint(settings.jwt_secret, args.sub, roles, args.ttl, settings.jwt_issuer, settings.jwt_audience))
+    return 0
+
+
+def _dlq(args):
+    from shared import dead_letters
+
+    uri = config.env("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+    if args.action == "list":
+        parked = dead_letters.list_parked(uri, args.service)
+        if args.json:
+            print(json.dumps([p.__dict__ for p in parked], indent=2))
+        else:
+            print(f"{len(parked)} message(s) parked in {args.service}.dead-letter")
+            for p in parked:
+                print(f"- {p.message_id} {p.event_type} from {p.original_queue}: {p.reason} after "
+                      f"{p.attempts} attempt(s) at {p.parked_at}\n    {p.error}")
+        return 0
+    replayed = dead_letters.replay(uri, args.service, args.id)
+    print(f"replayed {len(replayed)} message(s)")
+    for p in replayed:
+        print(f"- {p.message_id} {p.event_type} -> {p.original_queue}")
+    return 0 if replayed or not args.id else 1
+
+
+def _contract(args):
+    from shared import contract
+
+    if args.write:
+        for path in contract.write():
+            print(f"wrote {path}")
+        return 0
+    drift = contract.drift()
+    for path in drift:
+        print(f"out of date: {path}")
+    if drift:
+        print("run `make contract` (smartcity contract --write) and commit the result")
+    return 1 if drift else 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="smartcity", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("migrate", help="apply pending database migrations")
+    p.add_argument("services", nargs="*", choices=sorted(config.HTTP_PORTS) + [[]], metavar="SERVICE")
+    p.set_defaults(func=_migrate)
+
+    p = sub.add_parser("token", help="mint a development token (HS256, SMARTCITY_JWT_SECRET)")
+    p.add_argument("--sub", required=True, help="the subject: an opaque user id")
+    p.add_argument("--roles", default="citizen", help="comma-separated: citizen,moderator,staff,board_member,admin")
+    p.add_argument("--ttl", type=int, default=8 * 3600, help="seconds until it expires")
+    p.set_defaults(func=_token)
+
+    p = sub.add_parser("dlq", help="inspect or replay a service's dead-letter queue")
+    p.add_argument("action", choices=["list", "replay"])
+    p.add_argument("service", choices=sorted(config.HTTP_PORTS))
+    p.add_argument("--id", help="replay only the message with this event id")
+    p.add_argument("--json", action="store_true", help="list as JSON, bodies included")
+    p.set_defaults(func=_dlq)
+
+    p = sub.add_parser("contract", help="check docs/events against the code, or --write it")
+    p.add_argument("--write", action="store_true")
+    p.set_defaults(func=_contract)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as exc:
+        print(f"smartcity: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""Retry with backoff, then park: failed events wait in `<service>.dead-letter` for an operator.
+
+A message is acknowledged only after its retry copy or parked copy is confirmed by the broker,
+so a failing handler never loses it.
+
+Topology per subscription queue Q:
+  Q.retry.<ms>ms  one per backoff step, TTL <ms>, dead-letters back into Q
+  <service>.dead-letter  where messages go after the last retry, or at once when malformed
+"""
+import json
+import time
+from dataclasses import dataclass
+
+from kombu import Connection, Queue
+
+from shared.envelope import CONTENT_TYPE
+
+ATTEMPTS = "x-smartcity-attempts"
+ORIGINAL_QUEUE = "x-smartcity-original-queue"
+REASON = "x-smartcity-reason"
+ERROR = "x-smartcity-error"
+PARKED_AT = "x-smartcity-parked-at"
+
+
+def dead_letter_queue(service):
+    return Queue(f"{service}.dead-letter", durable=True, no_declare=False)
+
+
+def retry_queue(queue_name, delay_seconds):
+    ms = int(delay_seconds * 1000)
+    return Queue(
+        f"{queue_name}.retry.{ms}ms",
+        durable=True,
+        queue_arguments={
+            "x-message-ttl": ms,
+            "x-dead-letter-exchange": "",
+            "x-dead-letter-routing-key": queue_name,
+        },
+    )
+
+
+def _copy(message, headers):
+    return dict(
+        body=message.body,
+        content_type=message.content_type or CONTENT_TYPE,
+        headers={**(message.headers or {}), **headers},
+        message_id=message.properties.get("message_id"),
+    )
+
+
+def schedule_retry(publisher, message, queue_name, delay_seconds, attempts):
+    queue = retry_queue(queue_name, delay_seconds)
+    publisher.publish(routing_key=queue.name, declare=[queue], **_copy(message, {ATTEMPTS: attempts}))
+
+
+def park(publisher, message, service, queue_name, reason, error, attempts):
+    queue = dead_letter_queue(service)
+    headers = {
+        ATTEMPTS: attempts,
+        ORIGINAL_QUEUE: queue_name,
+        REASON: reason,
+        ERROR: str(error)[:1000],
+        PARKED_AT: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    publisher.publish(routing_key=queue.name, declare=[queue], **_copy(message, headers))
+
+
+@dataclass
+class Parked:
+    message_id: str
+    event_type: str
+    original_queue: str
+    reason: str
+    error: str
+    attempts: int
+    parked_at: str
+    body: str
+
+
+def _parked(message):
+    headers = message.headers or {}
+    body = message.body.decode("utf-8", "replace") if isinstance(message.body, bytes) else str(message.body)
+    try:
+        event_type = json.loads(body).get("type", "?")
+    except (ValueError, AttributeError):
+        event_type = "?"
+    return Parked(
+        message_id=message.properties.get("message_id") or "",
+        event_type=event_type,
+        original_queue=headers.get(ORIGINAL_QUEUE, ""),
+        reason=headers.get(REASON, ""),
+        error=headers.get(ERROR, ""),
+        attempts=int(headers.get(ATTEMPTS, 0)),
+        parked_at=headers.get(PARKED_AT, ""),
+        body=body,
+    )
+
+
+def _drain(channel, queue_name):
+    """Every message of the queue, unacknowledged (they return to the queue if not acked)."""
+    messages = []
+    while True:
+        message = channel.basic_get(queue_name, no_ack=False)
+        if message is None:
+            return messages
+        messages.append(message)
+
+
+def list_parked(amqp_uri, service):
+    with Connection(amqp_uri, connect_timeout=5) as conn:
+        channel = conn.channel()
+        queue = dead_letter_queue(service)
+        queue(channel).declare()
+        parked = [_parked(channel.message_to_python(m)) for m in _drain(channel, queue.name)]
+        channel.close()  # un-acked: every message stays parked
+    return parked
+
+
+def replay(amqp_uri, service, message_id=None):
+    """Send parked messages back to the queue they came from, with a fresh retry budget.
+
+    Replays all of them, or only the one whose message id (the event id) is given.
+    Returns the Parked records that were replayed.
+    """
+    replayed = []
+    with Connection(amqp_uri, connect_timeout=5, transport_options={"confirm_publish": True}) as conn:
+        channel = conn.channel()
+        queue = dead_letter_queue(service)
+        queue(channel).declare()
+        producer = conn.Producer(channel=channel)
+        for raw in _drain(channel, queue.name):
+            message = channel.message_to_python(raw)
+            record = _parked(message)
+            if message_id and record.message_id != message_id or not record.original_queue:
+                continue
+            headers = {k: v for k, v in (message.headers or {}).items() if not k.startswith("x-smartcity-")}
+            producer.publish(
+                message.body, exchange="", routing_key=record.original_queue,
+                content_type=message.content_type, content_encoding="utf-8",
+                headers=headers, message_id=record.message_id or None, delivery_mode=2,
+            )
+            message.ack()
+            replayed.append(record)
+        channel.close()
+    return replayed

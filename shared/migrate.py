@@ -1,0 +1,66 @@
+"""Migration runner: plain SQL files, applied once each, in name order, per database.
+
+Shared tables (outbox, inbox) come from shared/migrations and are applied to every
+service's database before the service's own services/<name>/migrations.
+"""
+import logging
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg2
+from psycopg2 import sql
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def migrations_of(service):
+    return [("shared", SHARED_MIGRATIONS), (service, ROOT / "services" / service / "migrations")]
+
+
+def ensure_database(dsn):
+    """Create the database named in `dsn` when it does not exist yet."""
+    parts = urlsplit(dsn)
+    name = parts.path.lstrip("/")
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    conn = psycopg2.connect(admin)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            if cur.fetchone() is None:
+                log.info("creating database %s", name)
+                cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    finally:
+        conn.close()
+
+
+def migrate(service, dsn):
+    """Apply every pending migration of `service`; returns the versions applied now."""
+    ensure_database(dsn)
+    applied_now = []
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+        for scope, folder in migrations_of(service):
+            for path in sorted(folder.glob("*.sql")) if folder.is_dir() else []:
+                version = f"{scope}/{path.name}"
+                with conn, conn.cursor() as cur:
+                    # one migration at a time across replicas starting together
+                    cur.execute("SELECT pg_advisory_xact_lock(hashtext('schema_migrations'))")
+                    cur.execute("SELECT 1 FROM schema_migrations WHERE version = %s", (version,))
+                    if cur.fetchone():
+                        continue
+                    log.info("applying %s", version)
+                    cur.execute(path.read_text())
+                    cur.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (version,))
+                    applied_now.append(version)
+    finally:
+        conn.close()
+    return applied_now

@@ -1,0 +1,74 @@
+"""OpenAPI 3.1 document of a service, generated from its @api endpoints' marshmallow schemas."""
+import re
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+
+from shared.web import ApiEndpoint
+
+_CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
+
+ERROR_RESPONSES = {
+    "400": "Malformed JSON body",
+    "401": "No token, or an invalid one",
+    "403": "The token lacks a needed role",
+    "404": "Not found",
+    "409": "Conflicts with the current state",
+    "413": "Body too large",
+    "415": "Body is not application/json",
+    "422": "A field failed validation; error.fields names each one",
+}
+
+
+def _path(url):
+    return _CONVERTER.sub(lambda m: "{" + m.group(2) + "}", url)
+
+
+def _path_params(url):
+    params = []
+    for converter, name in _CONVERTER.findall(url):
+        schema = {"type": "string", "format": "uuid"} if converter == "uuid" else {"type": "string"}
+        params.append({"in": "path", "name": name, "required": True, "schema": schema})
+    return params
+
+
+def build(service, endpoints, version="1.0.0"):
+    plugin = MarshmallowPlugin()
+    spec = APISpec(title=f"SmartCity {service} service", version=version, openapi_version="3.1.0",
+                   plugins=[plugin])
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    spec.components.schema("Error", {
+        "type": "object", "required": ["error"],
+        "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
+            "code": {"type": "string"}, "message": {"type": "string"},
+            "fields": {"type": "object", "description": "field name -> list of messages"}}}},
+    })
+    paths = {}
+    for endpoint in sorted((e for e in endpoints if isinstance(e, ApiEndpoint)), key=lambda e: (e.url, e.method)):
+        operation = {"operationId": endpoint.method_name, "summary": endpoint.summary or endpoint.method_name,
+                     "parameters": _path_params(endpoint.url), "responses": {}}
+        if endpoint.tags:
+            operation["tags"] = list(endpoint.tags)
+        if endpoint.query_schema is not None:
+            operation["parameters"].append({"in": "query", "schema": endpoint.query_schema})
+        if endpoint.body_schema is not None:
+            operation["requestBody"] = {"required": True,
+                                        "content": {"application/json": {"schema": endpoint.body_schema}}}
+        ok = {"description": "OK"}
+        if endpoint.response_schema is not None:
+            ok["content"] = {"application/json": {"schema": endpoint.response_schema}}
+        operation["responses"][str(endpoint.status)] = ok
+        if endpoint.roles is not None:
+            operation["security"] = [{"bearer": []}]
+        for status, text in ERROR_RESPONSES.items():
+            if status in ("401", "403") and endpoint.roles is None:
+                continue
+            if status in ("413", "415") and endpoint.body_schema is None:
+                continue
+            operation["responses"][status] = {
+                "description": text, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        for method in endpoint.method.split(","):
+            paths.setdefault(_path(endpoint.url), {})[method.lower()] = operation
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()

@@ -1,0 +1,114 @@
+"""`@subscribe(source_service, event_type)`: the one way services consume events.
+
+Unlike nameko's event_handler (which acks a failed message away), a failure here is
+retried with backoff and then parked in the service's dead-letter queue, and a malformed
+body is parked at once. The queue follows nameko's naming, so the topology stays familiar:
+evt-<source>-<type>--<service>.<method>, bound to <source>.events with the type as key.
+"""
+import logging
+from functools import partial
+
+from kombu import Queue
+from nameko.exceptions import ContainerBeingKilled
+from nameko.messaging import Consumer, QueueConsumer
+
+from shared import dead_letters, metrics
+from shared.amqp import Publisher, event_exchange
+from shared.config import settings_of
+from shared.envelope import EventError, exchange_of, parse_event
+
+log = logging.getLogger(__name__)
+
+
+class RawQueueConsumer(QueueConsumer):
+    """nameko's QueueConsumer, handing over undecoded messages.
+
+    kombu would otherwise decode the body first and, for a body that is not valid JSON,
+    raise inside the consume loop instead of letting us dead-letter the message.
+    """
+
+    def get_consumers(self, consumer_cls, channel):
+        for provider in self._providers:
+            consumer = consumer_cls(queues=[provider.queue], on_message=partial(self.handle_message, provider, None))
+            consumer.qos(prefetch_count=self.prefetch_count)
+            self._consumers[provider] = consumer
+        return self._consumers.values()
+
+
+class EventSubscriber(Consumer):
+    queue_consumer = RawQueueConsumer()
+
+    def __init__(self, source_service, event_type, **kwargs):
+        self.source_service = source_service
+        self.event_type = event_type
+        super().__init__(queue=None, **kwargs)
+
+    def setup(self):
+        settings = settings_of(self.container)
+        self.service = self.container.service_name
+        self.retry_delays = settings.retry_delays
+        self.publisher = Publisher(settings.amqp_uri)
+        name = f"evt-{self.source_service}-{self.event_type}--{self.service}.{self.method_name}"
+        self.queue = Queue(
+            name, exchange=event_exchange(exchange_of(self.source_service)),
+            routing_key=self.event_type, durable=True,
+        )
+        super().setup()
+
+    def stop(self):
+        super().stop()
+        self.publisher.close()
+
+    def handle_message(self, body, message):
+        try:
+            event, data = parse_event(message.body)
+            if event["type"] != self.event_type:
+                raise EventError(f"expected {self.event_type}, got {event['type']}")
+        except EventError as exc:
+            log.warning("dead-lettering malformed message on %s: %s %s", self.queue.name, exc, exc.details)
+            self._settle(message, self.event_type, "dead_lettered", partial(
+                dead_letters.park, self.publisher, message, self.service, self.queue.name,
+                "malformed", f"{exc} {exc.details or ''}".strip(), 0))
+            return
+        event = {**event, "data": data}
+        try:
+            self.container.spawn_worker(
+                self, (event,), {}, context_data={},
+                handle_result=partial(self.handle_result, message),
+            )
+        except ContainerBeingKilled:
+            self.queue_consumer.requeue_message(message)
+
+    def handle_result(self, message, worker_ctx, result=None, exc_info=None):
+        if exc_info is None:
+            outcome = "duplicate" if result is False else "applied"
+            self._settle(message, self.event_type, outcome, None)
+            return result, exc_info
+        attempts = int((message.headers or {}).get(dead_letters.ATTEMPTS, 0)) + 1
+        error = f"{exc_info[0].__name__}: {exc_info[1]}"
+        if attempts <= len(self.retry_delays):
+            delay = self.retry_delays[attempts - 1]
+            log.warning("%s failed (attempt %d), retrying in %ss: %s", self.queue.name, attempts, delay, error)
+            action = partial(dead_letters.schedule_retry, self.publisher, message, self.queue.name, delay, attempts)
+            self._settle(message, self.event_type, "retried", action)
+        else:
+            log.error("%s failed %d times, parking: %s", self.queue.name, attempts, error)
+            action = partial(dead_letters.park, self.publisher, message, self.service, self.queue.name,
+                             "handler-failed", error, attempts)
+            self._settle(message, self.event_type, "dead_lettered", action)
+        return result, exc_info
+
+    def _settle(self, message, event_type, outcome, forward):
+        """Ack only once the forwarded copy (if any) is confirmed; else requeue it."""
+        try:
+            if forward is not None:
+                forward()
+        except Exception:
+            log.exception("could not forward message from %s; requeueing it", self.queue.name)
+            self.queue_consumer.requeue_message(message)
+            return
+        metrics.EVENTS_CONSUMED.labels(self.service, event_type, outcome).inc()
+        self.queue_consumer.ack_message(message)
+
+
+subscribe = EventSubscriber.decorator
