@@ -104,6 +104,8 @@ class ApiEndpoint(HttpRequestHandler):
         self.status = status
         self.summary = summary
         self.tags = tags
+        # Refusals are answers, not faults: nameko logs them briefly instead of with a traceback.
+        kwargs.setdefault("expected_exceptions", (ServiceError, AuthError, ValidationError))
         super().__init__(method, url, **kwargs)
 
     def handle_request(self, request):

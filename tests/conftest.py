@@ -1,0 +1,23 @@
+"""Test set-up. `make test` runs pytest under `nameko test`, which monkey-patches eventlet first.
+
+Integration and end-to-end tests use the real PostgreSQL and RabbitMQ (a database of their own,
+smartcity_<service>_test) and start the real nameko services in this process.
+"""
+import shared.green  # noqa: F401  (green psycopg2; eventlet is already patched)
+
+import os  # noqa: E402
+
+# Test settings: own database, a port apart from `make run`, fast timers and retries.
+TEST_ENV = {
+    "SMARTCITY_IDEAS_DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/smartcity_ideas_test",
+    "SMARTCITY_IDEAS_HTTP_ADDRESS": "127.0.0.1:18001",
+    "SMARTCITY_RETRY_DELAYS": "0.2,0.4",
+    "SMARTCITY_OUTBOX_SWEEP_SECONDS": "0.3",
+    "SMARTCITY_OUTBOX_MIN_AGE_SECONDS": "1",
+    "SMARTCITY_IDEAS_MILESTONE_CHECK_SECONDS": "0.3",
+    "SMARTCITY_LOG_FORMAT": "text",
+}
+for _key, _value in TEST_ENV.items():
+    os.environ.setdefault(_key, _value)
+
+pytest_plugins = ["tests.fixtures"]

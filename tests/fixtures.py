@@ -1,0 +1,205 @@
+"""Fixtures on the real broker and database."""
+import json
+import time
+
+import psycopg2
+import pytest
+import requests
+from kombu import Connection, Exchange, Queue
+from nameko.containers import ServiceContainer
+
+from shared import config
+from shared.auth import mint
+from shared.envelope import CONTENT_TYPE, exchange_of, make_event
+from shared.migrate import migrate
+
+
+def wait_for(predicate, timeout=10.0, interval=0.05, message="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+@pytest.fixture(scope="session")
+def ideas_settings():
+    return config.load("ideas")
+
+
+@pytest.fixture(scope="session")
+def ideas_database(ideas_settings):
+    """A freshly migrated test database for the ideas service."""
+    name = ideas_settings.database_url.rsplit("/", 1)[1]
+    admin = psycopg2.connect(ideas_settings.database_url.rsplit("/", 1)[0] + "/postgres")
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+    migrate("ideas", ideas_settings.database_url)
+    return ideas_settings.database_url
+
+
+@pytest.fixture
+def ideas_sql(ideas_database):
+    """Run SQL on the ideas test database (autocommit); tables are emptied before each test."""
+    conn = psycopg2.connect(ideas_database)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("TRUNCATE milestones, ideas, outbox, inbox")
+
+    def run(query, params=()):
+        with conn.cursor() as cur:
+            cur.execute(query, params)
+            return cur.fetchall() if cur.description else None
+
+    yield run
+    conn.close()
+
+
+@pytest.fixture(scope="session")
+def amqp_uri():
+    return config.env("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+@pytest.fixture
+def amqp(amqp_uri):
+    with Connection(amqp_uri) as conn:
+        yield conn
+
+
+def _reset_subscriptions(conn, service_cls, service_name):
+    """Delete the service's subscription, retry and dead-letter queues left by earlier runs."""
+    from shared.subscriber import EventSubscriber
+
+    channel = conn.channel()
+    names = [f"{service_name}.dead-letter"]
+    for attr in dir(service_cls):
+        for entrypoint in getattr(getattr(service_cls, attr), "nameko_entrypoints", ()):
+            if isinstance(entrypoint, EventSubscriber):
+                queue = f"evt-{entrypoint.source_service}-{entrypoint.event_type}--{service_name}.{attr}"
+                names += [queue] + [f"{queue}.retry.{int(d * 1000)}ms" for d in config.load(service_name).retry_delays]
+    for name in names:
+        channel.queue_delete(name)
+    channel.close()
+
+
+@pytest.fixture
+def ideas_service(ideas_sql, ideas_settings, amqp):
+    """The real ideas service in this process, on the test database and the real broker."""
+    from services.ideas.service import IdeasService
+
+    _reset_subscriptions(amqp, IdeasService, "ideas")
+    container = ServiceContainer(IdeasService, ideas_settings.nameko_config())
+    container.start()
+    yield container
+    container.stop()
+
+
+@pytest.fixture(scope="session")
+def ideas_url(ideas_settings):
+    return "http://" + ideas_settings.http_address
+
+
+@pytest.fixture(scope="session")
+def token(ideas_settings):
+    def make(subject="alice", *roles):
+        return mint(ideas_settings.jwt_secret, subject, roles or ("citizen",))
+    return make
+
+
+@pytest.fixture(scope="session")
+def auth(token):
+    """auth("moderator") -> headers with a bearer token of that role."""
+    def make(*roles, subject=None):
+        return {"Authorization": "Bearer " + token(subject or "-".join(roles or ("citizen",)), *roles)}
+    return make
+
+
+@pytest.fixture
+def ideas_api(ideas_service, ideas_url):
+    session = requests.Session()
+
+    def call(method, path, **kwargs):
+        return session.request(method, ideas_url + path, timeout=10, **kwargs)
+
+    yield call
+    session.close()
+
+
+class Tap:
+    """A plain kombu consumer on an exchange: what an outside subscriber sees."""
+
+    def __init__(self, conn, exchange, routing_key="#"):
+        self.conn = conn
+        self.messages = []
+        self.queue = Queue("", Exchange(exchange, "topic", durable=True), routing_key=routing_key,
+                           exclusive=True, auto_delete=True)
+        self.consumer = conn.Consumer(self.queue, on_message=self._on_message)
+        self.consumer.consume()
+
+    def _on_message(self, message):
+        self.messages.append(message)
+        message.ack()
+
+    def events(self, event_type=None):
+        found = [json.loads(m.body) for m in self.messages]
+        return [e for e in found if event_type is None or e["type"] == event_type]
+
+    def wait(self, event_type, count=1, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and len(self.events(event_type)) < count:
+            try:
+                self.conn.drain_events(timeout=0.1)
+            except TimeoutError:
+                pass
+            except OSError:  # socket.timeout
+                pass
+        found = self.events(event_type)
+        assert len(found) >= count, f"expected {count} {event_type}, got {len(found)}: {self.events()}"
+        return found
+
+    def settle(self, seconds=0.5):
+        """Collect whatever else arrives within `seconds`."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                self.conn.drain_events(timeout=0.05)
+            except (TimeoutError, OSError):
+                pass
+
+
+@pytest.fixture
+def tap(amqp_uri):
+    """tap("ideas.events") -> a Tap bound with '#' to that exchange."""
+    connections = []
+
+    def make(exchange, routing_key="#"):
+        conn = Connection(amqp_uri)
+        connections.append(conn)
+        return Tap(conn, exchange, routing_key)
+
+    yield make
+    for conn in connections:
+        conn.release()
+
+
+@pytest.fixture
+def publish_event(amqp_uri):
+    """Publish an event (or raw bytes) to a service's exchange as the outbox would."""
+    conn = Connection(amqp_uri, transport_options={"confirm_publish": True})
+    producer = conn.Producer()
+
+    def publish(service, event_type, data=None, *, envelope=None, raw=None, content_type=CONTENT_TYPE):
+        if raw is None:
+            envelope = envelope or make_event(service, event_type, data)
+            raw = json.dumps(envelope)
+        exchange = Exchange(exchange_of(service), "topic", durable=True)
+        producer.publish(raw, exchange=exchange, routing_key=event_type, content_type=content_type,
+                         content_encoding="utf-8", declare=[exchange], delivery_mode=2)
+        return envelope
+
+    yield publish
+    conn.release()
