@@ -158,20 +158,20 @@ class Tap:
         self.messages.append(message)
         message.ack()
 
-    def events(self, event_type=None):
+    def events(self, event_type=None, where=None):
         found = [json.loads(m.body) for m in self.messages]
-        return [e for e in found if event_type is None or e["type"] == event_type]
+        return [e for e in found if (event_type is None or e["type"] == event_type) and (where is None or where(e))]
 
-    def wait(self, event_type, count=1, timeout=10.0):
+    def wait(self, event_type, count=1, timeout=10.0, where=None):
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and len(self.events(event_type)) < count:
+        while time.monotonic() < deadline and len(self.events(event_type, where)) < count:
             try:
                 self.conn.drain_events(timeout=0.1)
             except TimeoutError:
                 pass
             except OSError:  # socket.timeout
                 pass
-        found = self.events(event_type)
+        found = self.events(event_type, where)
         assert len(found) >= count, f"expected {count} {event_type}, got {len(found)}: {self.events()}"
         return found
 
