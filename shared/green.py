@@ -3,7 +3,12 @@
 Import this module first in every process that runs nameko containers (shared.runner, the
 test session via `nameko test` + tests/conftest.py).
 """
-import eventlet
+import warnings
+
+# nameko needs eventlet; its maintenance-mode notice on every start is known and not actionable.
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+
+import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 

@@ -32,6 +32,6 @@ if __name__ == "__main__":
     subscribe(
         "amqp://guest:guest@127.0.0.1:5672/",
         "city-portal.ideas",
-        [("ideas.events", "IdeaPublished"), ("ideas.events", "Milestone*"), ("voting.events", "PilotApproved")],
+        [("ideas.events", "IdeaPublished"), ("ideas.events", "MilestoneReached"), ("voting.events", "PilotApproved")],
         lambda event: print(event["type"], event["subject"], event["data"]),
     )

@@ -99,7 +99,7 @@ class IdeasService(OpsEndpoints):
     def reach_milestone(self, request, milestone_id):
         return handlers.reach_milestone(self.db, self.outbox, milestone_id, request.data)
 
-    @every("MILESTONE_CHECK_SECONDS", 60)
+    @every("MILESTONE_CHECK_SECONDS", 60, eager=True)
     def flag_overdue_milestones(self):
         handlers.flag_overdue_milestones(self.db, self.outbox)
 
