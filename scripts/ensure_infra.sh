@@ -86,3 +86,16 @@ if ! reachable "$AMQP_HOST" "$AMQP_PORT"; then
   wait_for RabbitMQ "$AMQP_HOST" "$AMQP_PORT" 120
 fi
 say "PostgreSQL $PG_HOST:$PG_PORT and RabbitMQ $AMQP_HOST:$AMQP_PORT are reachable"
+
+# Tests and benchmarks get virtual hosts of their own, so a running `make run` (or anything else
+# on the default vhost) never consumes their messages. Only possible on a local broker.
+if is_local "$AMQP_HOST" && command -v rabbitmqctl >/dev/null; then
+  existing=$(rabbitmqctl -q list_vhosts 2>/dev/null || true)
+  for vhost in smartcity_test smartcity_bench; do
+    if ! grep -qx "$vhost" <<<"$existing"; then
+      rabbitmqctl -q add_vhost "$vhost" >/dev/null 2>&1 &&
+        rabbitmqctl -q set_permissions -p "$vhost" guest ".*" ".*" ".*" >/dev/null 2>&1 &&
+        say "created RabbitMQ vhost $vhost"
+    fi
+  done
+fi

@@ -20,4 +20,20 @@ TEST_ENV = {
 for _key, _value in TEST_ENV.items():
     os.environ.setdefault(_key, _value)
 
+
+def _test_vhost_uri():
+    """The smartcity_test vhost (made by scripts/ensure_infra.sh) when it exists, else the default."""
+    from kombu import Connection
+
+    uri = "amqp://guest:guest@127.0.0.1:5672/smartcity_test"
+    try:
+        with Connection(uri, connect_timeout=2) as conn:
+            conn.ensure_connection(max_retries=1)
+        return uri
+    except Exception:
+        return "amqp://guest:guest@127.0.0.1:5672/"
+
+
+os.environ.setdefault("SMARTCITY_AMQP_URI", _test_vhost_uri())
+
 pytest_plugins = ["tests.fixtures"]

@@ -61,7 +61,7 @@ def ideas_sql(ideas_database):
 
 @pytest.fixture(scope="session")
 def amqp_uri():
-    return config.env("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+    return config.env("AMQP_URI")  # set by conftest
 
 
 @pytest.fixture

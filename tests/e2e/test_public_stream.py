@@ -50,7 +50,7 @@ def test_every_event_of_a_full_idea_life_validates_against_its_published_schema(
             jsonschema.validate(event, published_schema(event_type))
 
 
-def test_the_readme_subscriber_example_works(ideas_api, auth, amqp):
+def test_the_readme_subscriber_example_works(ideas_api, auth, amqp, amqp_uri):
     example = (ROOT / "docs" / "examples" / "subscribe.py").read_text()
     assert example.strip() in (ROOT / "README.md").read_text(), "README must show docs/examples/subscribe.py"
     namespace = {}
@@ -58,7 +58,7 @@ def test_the_readme_subscriber_example_works(ideas_api, auth, amqp):
 
     amqp.channel().queue_delete("example-subscriber-test")
     received = []
-    subscriber = eventlet.spawn(namespace["subscribe"], "amqp://guest:guest@127.0.0.1:5672/",
+    subscriber = eventlet.spawn(namespace["subscribe"], amqp_uri,
                                 "example-subscriber-test", [("ideas.events", "IdeaPublished")],
                                 received.append, max_messages=1, idle_timeout=10)
     eventlet.sleep(0.5)  # queue declared and bound
