@@ -13,8 +13,9 @@ After the HTTP run it checks that every 201 left one idea row and that the outbo
 published every event (sent_at set), then prints ideas/s, p50/p99 latency, the
 service/baseline ratio and PASS/FAIL against the targets, and writes the figures as JSON.
 
-It uses its own database (smartcity_ideas_bench, recreated and dropped at the end) and
-port 18101, never the dev or test ones.
+It uses its own database (smartcity_ideas_bench, recreated and dropped at the end), port
+18101 and the RabbitMQ vhost smartcity_bench (made by scripts/ensure_infra.sh; the default
+vhost when it is missing, SMARTCITY_AMQP_URI when set), never the dev or test ones.
 
     make bench
     .venv/bin/python -m bench.ideas_throughput --concurrency 16 --seconds 10 \\
@@ -34,6 +35,7 @@ import math
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -47,6 +49,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 import psycopg2.extras
+from kombu import Connection
 
 from services.ideas import repository
 from shared import config
@@ -56,8 +59,11 @@ from shared.migrate import migrate
 
 DATABASE = "smartcity_ideas_bench"
 HOST, PORT = "127.0.0.1", 18101
+BENCH_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/smartcity_bench"
+DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
 SUBMIT_PATH = "/api/v1/ideas"
-RESULTS = Path(__file__).resolve().parent / "results"
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
 
 TARGET_RATE = 500  # ideas/s
 TARGET_P99_MS = 100
@@ -93,6 +99,9 @@ class Phase:
 
     def go_on(self):
         return time.perf_counter() < self.deadline and next(self.budget, None) is not None
+
+    def cancel(self):
+        self.deadline = -math.inf
 
 
 def make_phases(warmup, seconds, max_requests):
@@ -222,7 +231,11 @@ def run_baseline(dsn, args):
     try:
         phases = make_phases(args.warmup, args.seconds, args.max_requests)
         with ThreadPoolExecutor(args.concurrency) as pool:
-            per_client = list(pool.map(lambda conn: baseline_client(conn, phases, body), connections))
+            try:
+                per_client = list(pool.map(lambda conn: baseline_client(conn, phases, body), connections))
+            finally:
+                for phase in phases:  # after Ctrl-C: threads stop after their current transaction
+                    phase.cancel()
     finally:
         for conn in connections:
             conn.close()
@@ -231,15 +244,38 @@ def run_baseline(dsn, args):
 
 # --- the service --------------------------------------------------------------------------
 
+def amqp_uri():
+    """SMARTCITY_AMQP_URI when set, else the bench vhost when the broker has it, else the default vhost."""
+    if config.env("AMQP_URI"):
+        return config.env("AMQP_URI")
+    try:
+        with Connection(BENCH_AMQP_URI, connect_timeout=2) as conn:
+            conn.ensure_connection(max_retries=1)
+        return BENCH_AMQP_URI
+    except Exception:  # no such vhost (or no broker: then the service's readiness check says so)
+        return DEFAULT_AMQP_URI
+
+
+def broker(args):
+    """The broker URI without its password."""
+    return Connection(args.amqp_uri).as_uri()
+
+
 def service_env(dsn, args):
     return {
         **os.environ,
+        "SMARTCITY_AMQP_URI": args.amqp_uri,
         "SMARTCITY_IDEAS_DATABASE_URL": dsn,
         "SMARTCITY_IDEAS_HTTP_ADDRESS": f"{HOST}:{PORT}",
         "SMARTCITY_LOG_LEVEL": "WARNING",
         "SMARTCITY_IDEAS_MAX_WORKERS": str(args.max_workers),
         "SMARTCITY_IDEAS_DB_POOL_SIZE": str(args.db_pool_size),
     }
+
+
+def port_in_use():
+    with socket.socket() as sock:
+        return sock.connect_ex((HOST, PORT)) == 0
 
 
 def is_ready():
@@ -276,8 +312,8 @@ def stop(process):
 def ideas_service(dsn, args, log_path):
     """The real ideas service as a subprocess, ready on HOST:PORT; SIGTERM when the block ends."""
     with open(log_path, "wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "shared.runner", "ideas"], env=service_env(dsn, args),
-                                   stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen([sys.executable, "-m", "shared.runner", "ideas"], cwd=ROOT,
+                                   env=service_env(dsn, args), stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_ready(process, log_path)
         yield process
@@ -427,13 +463,13 @@ def print_report(args, baseline, service, cpu, check, checks):
           f" service MAX_WORKERS={args.max_workers} DB_POOL_SIZE={args.db_pool_size}")
     print(f"  {'':20} {'ops/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ok':>8} {'errors':>7}")
     for result in (baseline, service):
-        print(f"  {result.name:20} {result.rate:9.1f} {result.p50_ms:8.1f} {result.p99_ms:8.1f} {result.ok:8d}"
-              f" {sum(result.errors.values()):7d}  {result.errors or ''}")
+        errors = f" {sum(result.errors.values()):7d}" + (f"  {result.errors}" if result.errors else "")
+        print(f"  {result.name:20} {result.rate:9.1f} {result.p50_ms:8.1f} {result.p99_ms:8.1f} {result.ok:8d}{errors}")
     print(f"  CPU during the HTTP run: service {cpu['service_cores']:.2f} cores,"
           f" load generator {cpu['load_generator_cores']:.2f} cores")
-    print(f"  outbox: {check['outbox_sent']}/{check['outbox_rows']} sent, all within {check['drain_seconds']:.2f} s"
-          f" after the run; publish lag p50 {check['publish_lag_p50_ms']:.1f} ms,"
-          f" p99 {check['publish_lag_p99_ms']:.1f} ms")
+    print(f"  outbox: {check['outbox_sent']}/{check['outbox_rows']} rows sent {check['drain_seconds']:.2f} s after"
+          f" the run; publish lag (sent_at - created_at) p50 {check['publish_lag_p50_ms']:.0f} ms,"
+          f" p99 {check['publish_lag_p99_ms']:.0f} ms")
     if args.concurrency != TARGET_CONCURRENCY:
         print(f"  (the targets are defined at {TARGET_CONCURRENCY} clients)")
     for label, passed, figure in checks:
@@ -444,6 +480,7 @@ def write_json(path, args, baseline, service, cpu, check, checks):
     path.parent.mkdir(parents=True, exist_ok=True)
     settings = {key: getattr(args, key) for key in ("concurrency", "seconds", "warmup", "max_requests",
                                                     "max_workers", "db_pool_size")}
+    settings["broker"] = broker(args)
     document = {"settings": settings, "baseline": asdict(baseline), "service": asdict(service), "cpu": cpu,
                 "outbox": check, "checks": [{"check": label, "pass": passed, "figure": figure}
                                             for label, passed, figure in checks]}
@@ -473,6 +510,9 @@ def progress(message):
 
 def main(argv=None):
     args = parse_args(argv)
+    if port_in_use():
+        sys.exit(f"{HOST}:{PORT} is in use: is another benchmark (or its service) still running?")
+    args.amqp_uri = amqp_uri()
     dsn = bench_dsn()
     log_path = RESULTS / "ideas_service.log"
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -482,7 +522,7 @@ def main(argv=None):
         progress(f"raw baseline: {args.concurrency} connections, {args.warmup:g} s + {args.seconds:g} s")
         baseline = run_baseline(dsn, args)
         empty_tables(dsn)
-        progress(f"starting the ideas service on {HOST}:{PORT} (log: {log_path})")
+        progress(f"starting the ideas service on {HOST}:{PORT}, broker {broker(args)} (log: {log_path})")
         with ideas_service(dsn, args, log_path) as process:
             progress(f"service ready (pid {process.pid}); HTTP load: {args.concurrency} clients,"
                      f" {args.warmup:g} s + {args.seconds:g} s")
@@ -498,4 +538,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)

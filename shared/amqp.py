@@ -1,12 +1,22 @@
-"""One confirmed-publish connection per process, shared by the outbox relay and the consumers."""
+"""One publishing connection per process, in publisher-confirm mode, shared by the outbox relay
+and the consumers' retry/park path.
+
+Messages of a batch are published back to back and their confirmations awaited once, so a
+batch costs one round trip to the broker, not one per message.
+"""
 import logging
 import threading
+import time
 
 from kombu import Connection, Exchange, Producer
 
 log = logging.getLogger(__name__)
 
-RETRY_POLICY = {"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 2}
+CONFIRM_TIMEOUT = 10.0
+
+
+class NotConfirmed(Exception):
+    """The broker refused (nack) or did not confirm a publish in time; nothing may be acked."""
 
 
 def event_exchange(name):
@@ -14,45 +24,70 @@ def event_exchange(name):
 
 
 class Publisher:
-    """Publishes with publisher confirms: `publish` returns only once the broker has the message."""
-
     def __init__(self, amqp_uri):
-        self._connection = Connection(
-            amqp_uri, transport_options={"confirm_publish": True}, connect_timeout=5, heartbeat=0
-        )
-        self._lock = threading.Lock()  # green under eventlet: one publish on the channel at a time
+        self._connection = Connection(amqp_uri, connect_timeout=5, heartbeat=0)
+        self._lock = threading.Lock()  # green under eventlet: one batch on the channel at a time
         self._producer = None
-        self._declared = set()
 
     def _ensure(self):
-        if self._producer is None or not self._connection.connected:
+        if self._producer is None:
             self._connection.ensure_connection(max_retries=3, interval_start=0.2, interval_max=2)
-            self._producer = Producer(self._connection.default_channel)
-            self._declared.clear()
+            channel = self._connection.channel()
+            channel.confirm_select()
+            channel.events["basic_ack"].add(self._on_ack)
+            channel.events["basic_nack"].add(self._on_nack)
+            self._producer = Producer(channel)
+            self._next_tag = 0
+            self._unconfirmed = set()
+            self._refused = False
+            self._declared = set()
         return self._producer
 
+    def _on_ack(self, delivery_tag, multiple):
+        if multiple:
+            self._unconfirmed = {tag for tag in self._unconfirmed if tag > delivery_tag}
+        else:
+            self._unconfirmed.discard(delivery_tag)
+
+    def _on_nack(self, delivery_tag, multiple):
+        self._refused = True
+        self._on_ack(delivery_tag, multiple)
+
     def publish(self, body, *, exchange="", routing_key, content_type, headers=None, message_id=None, declare=()):
+        self.publish_many([dict(body=body, exchange=exchange, routing_key=routing_key, content_type=content_type,
+                                headers=headers, message_id=message_id, declare=declare)])
+
+    def publish_many(self, messages):
+        """Publish persistent messages; return once the broker confirmed every one, else raise."""
         with self._lock:
             try:
                 producer = self._ensure()
-                for entity in declare:
-                    if entity.name not in self._declared:
-                        entity(producer.channel).declare()
-                        self._declared.add(entity.name)
-                producer.publish(
-                    body,
-                    exchange=exchange,
-                    routing_key=routing_key,
-                    content_type=content_type,
-                    content_encoding="utf-8",
-                    delivery_mode=2,
-                    headers=headers or {},
-                    message_id=message_id,
-                    retry=False,
-                )
+                for message in messages:
+                    for entity in message.get("declare", ()):
+                        if entity.name not in self._declared:
+                            entity(producer.channel).declare()
+                            self._declared.add(entity.name)
+                    producer.publish(
+                        message["body"], exchange=message.get("exchange", ""), routing_key=message["routing_key"],
+                        content_type=message["content_type"], content_encoding="utf-8", delivery_mode=2,
+                        headers=message.get("headers") or {}, message_id=message.get("message_id"), retry=False,
+                    )
+                    self._next_tag += 1
+                    self._unconfirmed.add(self._next_tag)
+                self._await_confirms()
             except Exception:
                 self._reset()
                 raise
+
+    def _await_confirms(self):
+        deadline = time.monotonic() + CONFIRM_TIMEOUT
+        while self._unconfirmed:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise NotConfirmed(f"{len(self._unconfirmed)} message(s) not confirmed in {CONFIRM_TIMEOUT}s")
+            self._connection.drain_events(timeout=remaining)
+        if self._refused:
+            raise NotConfirmed("the broker refused a message (nack)")
 
     def _reset(self):
         self._producer = None

@@ -23,7 +23,9 @@ class Pool:
 
     def __init__(self, dsn, size):
         # ThreadedConnectionPool's lock is a green lock once eventlet has patched threading.
-        self._pool = psycopg2.pool.ThreadedConnectionPool(1, size, dsn)
+        # minconn = maxconn: psycopg2 closes any returned connection beyond minconn, which
+        # would mean a new PostgreSQL connection per request under concurrency.
+        self._pool = psycopg2.pool.ThreadedConnectionPool(size, size, dsn)
         # Wait for a free connection (green semaphore) rather than fail with PoolError.
         self._slots = threading.BoundedSemaphore(size)
 

@@ -22,7 +22,7 @@ from shared.envelope import CONTENT_TYPE, exchange_of, make_event
 
 log = logging.getLogger(__name__)
 
-BATCH = 500
+BATCH = 200
 
 _SELECT_IDS = (
     "SELECT id, exchange, routing_key, body FROM outbox"
@@ -110,15 +110,12 @@ class Relay:
         with self.pool.transaction() as cur:
             cur.execute(query, params)
             rows = cur.fetchall()
+            self.publisher.publish_many([
+                dict(body=row["body"], exchange=row["exchange"], routing_key=row["routing_key"],
+                     content_type=CONTENT_TYPE, message_id=str(row["id"]), declare=[event_exchange(row["exchange"])])
+                for row in rows
+            ])
             for row in rows:
-                self.publisher.publish(
-                    row["body"],
-                    exchange=row["exchange"],
-                    routing_key=row["routing_key"],
-                    content_type=CONTENT_TYPE,
-                    message_id=str(row["id"]),
-                    declare=[event_exchange(row["exchange"])],
-                )
                 metrics.EVENTS_PUBLISHED.labels(self.service, row["routing_key"]).inc()
             if rows:
                 cur.execute("UPDATE outbox SET sent_at = clock_timestamp() WHERE id = ANY(%s::uuid[])",

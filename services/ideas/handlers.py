@@ -17,9 +17,10 @@ def _idea_ref(idea):
 
 
 def _require_field(cur, municipality, field):
-    if not repo.municipality_exists(cur, municipality):
+    municipality_known, field_known = repo.reference_check(cur, municipality, field)
+    if not municipality_known:
         raise InvalidInput("unknown municipality", {"municipality": [f"unknown municipality {municipality!r}"]})
-    if not repo.field_exists(cur, municipality, field):
+    if not field_known:
         raise InvalidInput("unknown field of action",
                            {"field_of_action": [f"{field!r} is not a field of action of {municipality}"]})
 

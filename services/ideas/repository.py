@@ -19,9 +19,15 @@ def fields_of_action(cur, municipality):
     return cur.fetchall()
 
 
-def field_exists(cur, municipality, field):
-    cur.execute("SELECT 1 FROM fields_of_action WHERE municipality = %s AND slug = %s", (municipality, field))
-    return cur.fetchone() is not None
+def reference_check(cur, municipality, field):
+    """(municipality exists, field of action exists in it), in one round trip."""
+    cur.execute(
+        "SELECT EXISTS (SELECT 1 FROM municipalities WHERE slug = %s) AS municipality,"
+        " EXISTS (SELECT 1 FROM fields_of_action WHERE municipality = %s AND slug = %s) AS field",
+        (municipality, municipality, field),
+    )
+    row = cur.fetchone()
+    return row["municipality"], row["field"]
 
 
 def working_groups(cur, municipality, statuses):
