@@ -310,15 +310,22 @@ def stop(process):
 
 @contextlib.contextmanager
 def ideas_service(dsn, args, log_path):
-    """The real ideas service as a subprocess, ready on HOST:PORT; SIGTERM when the block ends."""
+    """The real ideas service as `args.processes` subprocesses (replicas), ready on HOST:PORT.
+
+    Replicas share the port (eventlet listens with SO_REUSEPORT; the kernel spreads connections),
+    as pods behind a Kubernetes Service would. SIGTERM to each when the block ends.
+    """
+    processes = []
     with open(log_path, "wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "shared.runner", "ideas"], cwd=ROOT,
-                                   env=service_env(dsn, args), stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_ready(process, log_path)
-        yield process
-    finally:
-        stop(process)
+        try:
+            for _ in range(args.processes):
+                processes.append(subprocess.Popen([sys.executable, "-m", "shared.runner", "ideas"], cwd=ROOT,
+                                                  env=service_env(dsn, args), stdout=log, stderr=subprocess.STDOUT))
+                wait_ready(processes[-1], log_path)
+            yield processes
+        finally:
+            for process in processes:
+                stop(process)
 
 
 # --- HTTP load ----------------------------------------------------------------------------
@@ -394,12 +401,13 @@ async def http_load(args):
     return phases, per_client
 
 
-def run_http(args, service_pid):
+def run_http(args, service_pids):
     """(measured result, warm-up result, CPU use of the service and of this load generator in cores)."""
-    wall, own_cpu, service_cpu = time.perf_counter(), time.process_time(), cpu_seconds(service_pid)
+    service_cpu = lambda: sum(cpu_seconds(pid) for pid in service_pids)  # noqa: E731
+    wall, own_cpu, started_cpu = time.perf_counter(), time.process_time(), service_cpu()
     phases, per_client = asyncio.run(http_load(args))
     wall = time.perf_counter() - wall
-    cpu = {"service_cores": (cpu_seconds(service_pid) - service_cpu) / wall,
+    cpu = {"service_cores": (service_cpu() - started_cpu) / wall,
            "load_generator_cores": (time.process_time() - own_cpu) / wall}
     warm, measured = ([tallies[i] for tallies in per_client] for i in range(2))
     return summarize("service (HTTP)", phases[1], measured), summarize("warm-up (HTTP)", phases[0], warm), cpu
@@ -460,7 +468,7 @@ def verdicts(service, warmup, baseline, check):
 
 def print_report(args, baseline, service, cpu, check, checks):
     print(f"\nideas throughput: {args.concurrency} clients, {args.seconds:g} s after {args.warmup:g} s warm-up,"
-          f" service MAX_WORKERS={args.max_workers} DB_POOL_SIZE={args.db_pool_size}")
+          f" service: {args.processes} process(es), MAX_WORKERS={args.max_workers} DB_POOL_SIZE={args.db_pool_size}")
     print(f"  {'':20} {'ops/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ok':>8} {'errors':>7}")
     for result in (baseline, service):
         errors = f" {sum(result.errors.values()):7d}" + (f"  {result.errors}" if result.errors else "")
@@ -478,7 +486,7 @@ def print_report(args, baseline, service, cpu, check, checks):
 
 def write_json(path, args, baseline, service, cpu, check, checks):
     path.parent.mkdir(parents=True, exist_ok=True)
-    settings = {key: getattr(args, key) for key in ("concurrency", "seconds", "warmup", "max_requests",
+    settings = {key: getattr(args, key) for key in ("concurrency", "processes", "seconds", "warmup", "max_requests",
                                                     "max_workers", "db_pool_size")}
     settings["broker"] = broker(args)
     document = {"settings": settings, "baseline": asdict(baseline), "service": asdict(service), "cpu": cpu,
@@ -499,6 +507,8 @@ def parse_args(argv):
                         help="the service's nameko worker pool (default $SMARTCITY_IDEAS_MAX_WORKERS or 10)")
     parser.add_argument("--db-pool-size", type=int, default=int(os.environ.get("SMARTCITY_IDEAS_DB_POOL_SIZE", 10)),
                         help="the service's database connections (default $SMARTCITY_IDEAS_DB_POOL_SIZE or 10)")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="service processes (replicas) sharing the port (default 1)")
     parser.add_argument("--json", type=Path, default=RESULTS / "ideas_throughput.json",
                         help="where to write the figures (default bench/results/ideas_throughput.json)")
     return parser.parse_args(argv)
@@ -523,10 +533,10 @@ def main(argv=None):
         baseline = run_baseline(dsn, args)
         empty_tables(dsn)
         progress(f"starting the ideas service on {HOST}:{PORT}, broker {broker(args)} (log: {log_path})")
-        with ideas_service(dsn, args, log_path) as process:
-            progress(f"service ready (pid {process.pid}); HTTP load: {args.concurrency} clients,"
+        with ideas_service(dsn, args, log_path) as processes:
+            progress(f"service ready ({len(processes)} process(es)); HTTP load: {args.concurrency} clients,"
                      f" {args.warmup:g} s + {args.seconds:g} s")
-            service, warmup, cpu = run_http(args, process.pid)
+            service, warmup, cpu = run_http(args, [p.pid for p in processes])
             progress("waiting for the outbox relay")
             check = check_outbox(dsn, accepted=warmup.ok + service.ok)
     finally:
