@@ -14,20 +14,14 @@ from shared import config
 
 
 def _migrate(args):
-    from shared.migrate import migrate
+    from shared.migrate import ROOT, migrate
 
     for service in args.services or sorted(config.HTTP_PORTS):
-        if not (config_root() / "services" / service / "migrations").is_dir():
-            continue
+        if not (ROOT / "services" / service / "migrations").is_dir():
+            continue  # a service not built yet
         applied = migrate(service, config.database_url_for(service))
         print(f"{service}: {len(applied)} migration(s) applied" + (f" ({', '.join(applied)})" if applied else ""))
     return 0
-
-
-def config_root():
-    from shared.migrate import ROOT
-
-    return ROOT
 
 
 def _token(args):
@@ -81,7 +75,7 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("migrate", help="apply pending database migrations")
-    p.add_argument("services", nargs="*", choices=sorted(config.HTTP_PORTS) + [[]], metavar="SERVICE")
+    p.add_argument("services", nargs="*", metavar="SERVICE", help=f"any of {', '.join(sorted(config.HTTP_PORTS))}")
     p.set_defaults(func=_migrate)
 
     p = sub.add_parser("token", help="mint a development token (HS256, SMARTCITY_JWT_SECRET)")

@@ -23,7 +23,7 @@ PARKED_AT = "x-smartcity-parked-at"
 
 
 def dead_letter_queue(service):
-    return Queue(f"{service}.dead-letter", durable=True, no_declare=False)
+    return Queue(f"{service}.dead-letter", durable=True)
 
 
 def retry_queue(queue_name, delay_seconds):
