@@ -110,6 +110,8 @@ class Relay:
         with self.pool.transaction() as cur:
             cur.execute(query, params)
             rows = cur.fetchall()
+            if not rows:
+                return 0  # nothing to send: no broker round trip
             self.publisher.publish_many([
                 dict(body=row["body"], exchange=row["exchange"], routing_key=row["routing_key"],
                      content_type=CONTENT_TYPE, message_id=str(row["id"]), declare=[event_exchange(row["exchange"])])
@@ -117,9 +119,8 @@ class Relay:
             ])
             for row in rows:
                 metrics.EVENTS_PUBLISHED.labels(self.service, row["routing_key"]).inc()
-            if rows:
-                cur.execute("UPDATE outbox SET sent_at = clock_timestamp() WHERE id = ANY(%s::uuid[])",
-                            ([str(r["id"]) for r in rows],))
+            cur.execute("UPDATE outbox SET sent_at = clock_timestamp() WHERE id = ANY(%s::uuid[])",
+                        ([str(r["id"]) for r in rows],))
         return len(rows)
 
     def stop(self):
