@@ -52,10 +52,12 @@ def run(service):
     signal.signal(signal.SIGINT, stop)
     runner.start()
     log.info("%s started; HTTP on %s", service, settings.http_address)
-    # Wake the hub regularly so a signal is acted on at once, even with no I/O pending.
-    while not stopping or any(not c._died.ready() for c in runner.containers):
+    # Wake the hub regularly so a signal is acted on at once, even with no I/O pending; ends when
+    # the containers stop (after a signal) or die (a crash, re-raised here: non-zero exit).
+    waiter = eventlet.spawn(runner.wait)
+    while not waiter.dead:
         eventlet.sleep(0.2)
-    runner.wait()
+    waiter.wait()
 
 
 def main(argv=None):
