@@ -46,7 +46,6 @@ class Settings:
             "AMQP_URI": self.amqp_uri,
             "WEB_SERVER_ADDRESS": self.http_address,
             "max_workers": self.max_workers,
-            "parent_calls_tracked": 10,
             "SMARTCITY": self,
         }
 

@@ -9,6 +9,8 @@ from datetime import datetime, timezone
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
+from shared.events import schema_for
+
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/cloudevents+json"
 SCHEMA_VERSION = 1
@@ -56,8 +58,6 @@ class EventError(ValueError):
 
 def make_event(service, event_type, data, subject=None, event_id=None, time=None):
     """A validated envelope dict, ready to be stored in the outbox and published."""
-    from shared.events import schema_for
-
     schema = schema_for(event_type)
     unknown = set(data) - set(schema.fields)
     if unknown:
@@ -82,8 +82,6 @@ def make_event(service, event_type, data, subject=None, event_id=None, time=None
 
 def parse_event(body):
     """Decode and validate raw bytes into (envelope, data); raise EventError when malformed."""
-    from shared.events import schema_for
-
     try:
         raw = json.loads(body)
     except (TypeError, ValueError) as exc:

@@ -66,7 +66,7 @@ class EventSubscriber(Consumer):
                 raise EventError(f"expected {self.event_type}, got {event['type']}")
         except EventError as exc:
             log.warning("dead-lettering malformed message on %s: %s %s", self.queue.name, exc, exc.details)
-            self._settle(message, self.event_type, "dead_lettered", partial(
+            self._settle(message, "dead_lettered", partial(
                 dead_letters.park, self.publisher, message, self.service, self.queue.name,
                 "malformed", f"{exc} {exc.details or ''}".strip(), 0))
             return
@@ -82,7 +82,7 @@ class EventSubscriber(Consumer):
     def handle_result(self, message, worker_ctx, result=None, exc_info=None):
         if exc_info is None:
             outcome = "duplicate" if result is False else "applied"
-            self._settle(message, self.event_type, outcome, None)
+            self._settle(message, outcome, None)
             return result, exc_info
         attempts = int((message.headers or {}).get(dead_letters.ATTEMPTS, 0)) + 1
         error = f"{exc_info[0].__name__}: {exc_info[1]}"
@@ -90,15 +90,15 @@ class EventSubscriber(Consumer):
             delay = self.retry_delays[attempts - 1]
             log.warning("%s failed (attempt %d), retrying in %ss: %s", self.queue.name, attempts, delay, error)
             action = partial(dead_letters.schedule_retry, self.publisher, message, self.queue.name, delay, attempts)
-            self._settle(message, self.event_type, "retried", action)
+            self._settle(message, "retried", action)
         else:
             log.error("%s failed %d times, parking: %s", self.queue.name, attempts, error)
             action = partial(dead_letters.park, self.publisher, message, self.service, self.queue.name,
                              "handler-failed", error, attempts)
-            self._settle(message, self.event_type, "dead_lettered", action)
+            self._settle(message, "dead_lettered", action)
         return result, exc_info
 
-    def _settle(self, message, event_type, outcome, forward):
+    def _settle(self, message, outcome, forward):
         """Ack only once the forwarded copy (if any) is confirmed; else requeue it."""
         try:
             if forward is not None:
@@ -107,7 +107,7 @@ class EventSubscriber(Consumer):
             log.exception("could not forward message from %s; requeueing it", self.queue.name)
             self.queue_consumer.requeue_message(message)
             return
-        metrics.EVENTS_CONSUMED.labels(self.service, event_type, outcome).inc()
+        metrics.EVENTS_CONSUMED.labels(self.service, self.event_type, outcome).inc()
         self.queue_consumer.ack_message(message)
 
 
