@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test unit venv infra migrate contract bench clean
+.PHONY: run test unit venv infra migrate contract bench bench-ideas clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,7 +36,10 @@ unit: venv
 contract: venv
 	$(BIN)/smartcity contract --write
 
-bench: venv infra
+## Every benchmark in bench/, one after another (each prints its figures and ratio to a raw baseline).
+bench: bench-ideas
+
+bench-ideas: venv infra
 	$(BIN)/python -m bench.ideas_throughput
 
 clean:

@@ -91,7 +91,7 @@ say "PostgreSQL $PG_HOST:$PG_PORT and RabbitMQ $AMQP_HOST:$AMQP_PORT are reachab
 # on the default vhost) never consumes their messages. Only possible on a local broker.
 if is_local "$AMQP_HOST" && command -v rabbitmqctl >/dev/null; then
   existing=$(rabbitmqctl -q list_vhosts 2>/dev/null || true)
-  for vhost in smartcity_test smartcity_bench; do
+  for vhost in smartcity_test${SMARTCITY_TEST_SLOT:+_$SMARTCITY_TEST_SLOT} smartcity_bench; do
     if ! grep -qx "$vhost" <<<"$existing"; then
       rabbitmqctl -q add_vhost "$vhost" >/dev/null 2>&1 &&
         rabbitmqctl -q set_permissions -p "$vhost" guest ".*" ".*" ".*" >/dev/null 2>&1 &&

@@ -3,6 +3,7 @@
 Applies migrations, starts each service as its own process (as in production), waits until
 each is ready, loads the demo data once, prints URLs and a development token per role.
 """
+import importlib
 import json
 import os
 import signal
@@ -52,17 +53,19 @@ def wait_ready(service, process, seconds=60):
 
 
 def load_demo(tokens):
-    from services.ideas import demo
+    """Each service's `demo.py` (if any), in SERVICES order, loads its data once through the APIs."""
+    def api(service, method, path, body=None, role=None):
+        return request(method, url_of(service) + path, body, tokens.get(role))
 
-    base = url_of("ideas")
-
-    def call(method, path, body=None, role=None):
-        return request(method, base + path, body, tokens.get(role))
-
-    if demo.already_loaded(call):
-        print("demo data: already loaded")
-    else:
-        print(f"demo data: loaded {demo.load(call)} ideas and Gera's strategy milestones")
+    for name in SERVICES:
+        try:
+            demo = importlib.import_module(f"services.{name}.demo")
+        except ModuleNotFoundError:
+            continue
+        if demo.already_loaded(api):
+            print(f"demo data ({name}): already loaded")
+        else:
+            print(f"demo data ({name}): {demo.load(api)}")
 
 
 def main():

@@ -7,16 +7,24 @@ import shared.green  # noqa: F401  (green psycopg2; eventlet is already patched)
 
 import os  # noqa: E402
 
+# SMARTCITY_TEST_SLOT=N (default 0) gives a second checkout on the same machine its own
+# databases, vhost and ports, so two test runs can go on side by side.
+SLOT = int(os.environ.get("SMARTCITY_TEST_SLOT", "0"))
+SUFFIX = f"_{SLOT}" if SLOT else ""
+SERVICES = {"ideas": 1, "voting": 2, "notifications": 3, "reporting": 4}
+
 # Test settings: own database, a port apart from `make run`, fast timers and retries.
 TEST_ENV = {
-    "SMARTCITY_IDEAS_DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/smartcity_ideas_test",
-    "SMARTCITY_IDEAS_HTTP_ADDRESS": "127.0.0.1:18001",
     "SMARTCITY_RETRY_DELAYS": "0.2,0.4",
     "SMARTCITY_OUTBOX_SWEEP_SECONDS": "0.3",
     "SMARTCITY_OUTBOX_MIN_AGE_SECONDS": "1",
     "SMARTCITY_IDEAS_MILESTONE_CHECK_SECONDS": "0.3",
     "SMARTCITY_LOG_FORMAT": "text",
 }
+for _name, _n in SERVICES.items():
+    TEST_ENV[f"SMARTCITY_{_name.upper()}_DATABASE_URL"] = (
+        f"postgresql://postgres@127.0.0.1:5432/smartcity_{_name}_test{SUFFIX}")
+    TEST_ENV[f"SMARTCITY_{_name.upper()}_HTTP_ADDRESS"] = f"127.0.0.1:{18000 + 100 * SLOT + _n}"
 for _key, _value in TEST_ENV.items():
     os.environ.setdefault(_key, _value)
 
@@ -25,7 +33,7 @@ def _test_vhost_uri():
     """The smartcity_test vhost (made by scripts/ensure_infra.sh) when it exists, else the default."""
     from kombu import Connection
 
-    uri = "amqp://guest:guest@127.0.0.1:5672/smartcity_test"
+    uri = f"amqp://guest:guest@127.0.0.1:5672/smartcity_test{SUFFIX}"
     try:
         with Connection(uri, connect_timeout=2) as conn:
             conn.ensure_connection(max_retries=1)

@@ -24,6 +24,33 @@ def wait_for(predicate, timeout=10.0, interval=0.05, message="condition"):
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
 
 
+def fresh_database(settings):
+    """Drop the service's test database and migrate a new one; returns its URL."""
+    name = settings.database_url.rsplit("/", 1)[1]
+    admin = psycopg2.connect(settings.database_url.rsplit("/", 1)[0] + "/postgres")
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+    migrate(settings.service, settings.database_url)
+    return settings.database_url
+
+
+def sql_runner(database_url, tables):
+    """(run, close): run SQL on a test database (autocommit) after emptying `tables`."""
+    conn = psycopg2.connect(database_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f"TRUNCATE {', '.join(tables)}")
+
+    def run(query, params=()):
+        with conn.cursor() as cur:
+            cur.execute(query, params)
+            return cur.fetchall() if cur.description else None
+
+    return run, conn.close
+
+
 @pytest.fixture(scope="session")
 def ideas_settings():
     return config.load("ideas")
@@ -31,32 +58,15 @@ def ideas_settings():
 
 @pytest.fixture(scope="session")
 def ideas_database(ideas_settings):
-    """A freshly migrated test database for the ideas service."""
-    name = ideas_settings.database_url.rsplit("/", 1)[1]
-    admin = psycopg2.connect(ideas_settings.database_url.rsplit("/", 1)[0] + "/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
-    migrate("ideas", ideas_settings.database_url)
-    return ideas_settings.database_url
+    return fresh_database(ideas_settings)
 
 
 @pytest.fixture
 def ideas_sql(ideas_database):
     """Run SQL on the ideas test database (autocommit); tables are emptied before each test."""
-    conn = psycopg2.connect(ideas_database)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("TRUNCATE milestones, ideas, outbox, inbox")
-
-    def run(query, params=()):
-        with conn.cursor() as cur:
-            cur.execute(query, params)
-            return cur.fetchall() if cur.description else None
-
+    run, close = sql_runner(ideas_database, ["milestones", "ideas", "outbox", "inbox"])
     yield run
-    conn.close()
+    close()
 
 
 @pytest.fixture(scope="session")
@@ -86,29 +96,38 @@ def _reset_subscriptions(conn, service_cls, service_name):
     channel.close()
 
 
-@pytest.fixture(scope="session")
-def ideas_container(ideas_database, ideas_settings, amqp_uri):
-    """The real ideas service in this process, on the test database and the real broker.
+def started_container(service_cls, settings, amqp_uri):
+    """Start the real service in this process, on its test database and the real broker.
 
     Started once per session (stopping a container takes ~2 s); tests get clean tables
-    through `ideas_sql` and a clean dead-letter queue through `ideas_service`.
+    through the `<service>_sql` fixtures and a clean dead-letter queue through `purge_dead_letters`.
     """
+    with Connection(amqp_uri) as conn:
+        _reset_subscriptions(conn, service_cls, settings.service)
+    container = ServiceContainer(service_cls, settings.nameko_config())
+    container.start()
+    return container
+
+
+def purge_dead_letters(conn, service_name):
+    channel = conn.channel()
+    Queue(f"{service_name}.dead-letter", durable=True)(channel).declare()
+    channel.queue_purge(f"{service_name}.dead-letter")
+    channel.close()
+
+
+@pytest.fixture(scope="session")
+def ideas_container(ideas_database, ideas_settings, amqp_uri):
     from services.ideas.service import IdeasService
 
-    with Connection(amqp_uri) as conn:
-        _reset_subscriptions(conn, IdeasService, "ideas")
-    container = ServiceContainer(IdeasService, ideas_settings.nameko_config())
-    container.start()
+    container = started_container(IdeasService, ideas_settings, amqp_uri)
     yield container
     container.stop()
 
 
 @pytest.fixture
 def ideas_service(ideas_sql, ideas_container, amqp):
-    channel = amqp.channel()
-    Queue("ideas.dead-letter", durable=True)(channel).declare()
-    channel.queue_purge("ideas.dead-letter")
-    channel.close()
+    purge_dead_letters(amqp, "ideas")
     return ideas_container
 
 

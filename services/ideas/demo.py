@@ -5,6 +5,7 @@ kommunalen Infrastruktur, Großenhain's strategy workshop); the milestones are G
 strategy milestones. The council decision (Q4 2021) is left unreached, so the overdue timer
 shows MilestoneOverdue right after start.
 """
+from functools import partial
 
 IDEAS = [
     # (municipality, field, channel, working group, title, description, fate)
@@ -59,12 +60,13 @@ PATH_TO = {
 }
 
 
-def already_loaded(call):
-    return call("GET", "/api/v1/ideas?municipality=gera&page_size=1", role="moderator")["total"] > 0
+def already_loaded(api):
+    return api("ideas", "GET", "/api/v1/ideas?municipality=gera&page_size=1", role="moderator")["total"] > 0
 
 
-def load(call):
-    """`call(method, path, body=None, role=None)` does one API request and returns its JSON."""
+def load(api):
+    """`api(service, method, path, body=None, role=None)` does one API request and returns its JSON."""
+    call = partial(api, "ideas")
     pilot_id = None
     for municipality, field, channel, group, title, description, fate in IDEAS:
         body = {"municipality": municipality, "field_of_action": field, "channel": channel,
@@ -87,4 +89,4 @@ def load(call):
             call("POST", f"/api/v1/milestones/{milestone['id']}/reached", {"reached_at": reached}, role="staff")
     call("POST", "/api/v1/milestones", {"municipality": "gera", "idea_id": pilot_id, "due_date": "2027-03-31",
                                         "title": "Ausschreibung des Pilotprojekts abgeschlossen"}, role="staff")
-    return len(IDEAS)
+    return f"{len(IDEAS)} ideas and Gera's strategy milestones"
