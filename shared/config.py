@@ -6,6 +6,8 @@ Every setting has one name, `SMARTCITY_<NAME>`; per-service settings are
 import os
 from dataclasses import dataclass, field
 
+from nameko.extensions import DependencyProvider
+
 DEV_JWT_SECRET = "dev-secret-change-me"
 
 HTTP_PORTS = {"ideas": 8001, "voting": 8002, "notifications": 8003, "reporting": 8004}
@@ -84,3 +86,16 @@ def load(service):
 def settings_of(container):
     """The Settings object a container was started with."""
     return container.config["SMARTCITY"]
+
+
+class Setting(DependencyProvider):
+    """Injects one service setting (SMARTCITY_<SERVICE>_<NAME>), read when the container starts."""
+
+    def __init__(self, name, default, cast=str):
+        self.name, self.default, self.cast = name, default, cast
+
+    def setup(self):
+        self.value = self.cast(service_env(self.container.service_name, self.name, str(self.default)))
+
+    def get_dependency(self, worker_ctx):
+        return self.value

@@ -30,3 +30,15 @@ class InvalidInput(ServiceError):
     """Well-formed input that names something that does not exist or does not fit."""
 
     status, code = 422, "validation_failed"
+
+
+class Forbidden(ServiceError):
+    """The caller's role fits, but this particular resource is not theirs (e.g. another board)."""
+
+    status, code = 403, "forbidden"
+
+
+class Unavailable(ServiceError):
+    """A service this request depends on did not answer in time."""
+
+    status, code = 503, "unavailable"

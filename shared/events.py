@@ -110,6 +110,11 @@ class MilestoneOverdue(MilestoneData):
 class VoteTotal(IdeaRef):
     round_id = _id()
     total = fields.Integer(required=True, validate=validate.Range(min=0))
+    ledger_seq = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1), metadata={
+        "description": "position of this vote in the idea's hash-chained ledger"})
+    ledger_hash = fields.String(allow_none=True, load_default=None, validate=validate.Regexp(r"^[0-9a-f]{64}$"),
+                                metadata={"description": "SHA-256 head of the idea's ledger after this vote; "
+                                                         "keep it to detect a rewritten history later"})
 
 
 class VoteCast(VoteTotal):

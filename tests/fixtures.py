@@ -151,15 +151,65 @@ def auth(token):
     return make
 
 
-@pytest.fixture
-def ideas_api(ideas_service, ideas_url):
+def http_client(base_url):
+    """(call, close): call(method, path, **requests kwargs) -> response."""
     session = requests.Session()
 
     def call(method, path, **kwargs):
-        return session.request(method, ideas_url + path, timeout=10, **kwargs)
+        return session.request(method, base_url + path, timeout=10, **kwargs)
 
+    return call, session.close
+
+
+@pytest.fixture
+def ideas_api(ideas_service, ideas_url):
+    call, close = http_client(ideas_url)
     yield call
-    session.close()
+    close()
+
+
+# --- voting ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def voting_settings():
+    return config.load("voting")
+
+
+@pytest.fixture(scope="session")
+def voting_database(voting_settings):
+    return fresh_database(voting_settings)
+
+
+@pytest.fixture
+def voting_sql(voting_database):
+    """Run SQL on the voting test database (autocommit); tables are emptied before each test."""
+    run, close = sql_runner(voting_database, ["board_votes", "decisions", "ledger", "ballots", "votes", "rounds",
+                                              "thresholds", "ideas", "outbox", "inbox"])
+    yield run
+    close()
+
+
+@pytest.fixture(scope="session")
+def voting_container(voting_database, voting_settings, amqp_uri, ideas_container):
+    """The real voting service; the ideas service runs too (rounds check fields of action over RPC)."""
+    from services.voting.service import VotingService
+
+    container = started_container(VotingService, voting_settings, amqp_uri)
+    yield container
+    container.stop()
+
+
+@pytest.fixture
+def voting_service(voting_sql, ideas_sql, voting_container, amqp):
+    purge_dead_letters(amqp, "voting")
+    return voting_container
+
+
+@pytest.fixture
+def voting_api(voting_service, voting_settings):
+    call, close = http_client("http://" + voting_settings.http_address)
+    yield call
+    close()
 
 
 class Tap:

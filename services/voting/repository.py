@@ -1,0 +1,216 @@
+"""PostgreSQL adapter of the voting service: every SQL statement lives here. Takes a cursor."""
+IDEA_COLUMNS = ("i.id, i.municipality, i.field_of_action, i.title, i.status, i.status_at, i.total, i.total_since,"
+                " i.threshold_reached_at, i.ledger_seq, i.ledger_head")
+ROUND_COLUMNS = "id, municipality, field_of_action, title, opens_at, closes_at, budget, created_at"
+DECISION_COLUMNS = ("d.id, d.idea_id, d.board, d.quorum, d.majority_rule, d.deadline, d.opened_by, d.opened_at,"
+                    " d.status, d.reason, d.quorum_met, d.decided_at, d.closed_by")
+
+
+# --- votable ideas -------------------------------------------------------------------------
+
+def track_idea(cur, idea, genesis):
+    """Insert or update an idea from an event; an event older than the stored status is ignored."""
+    cur.execute(
+        "INSERT INTO ideas (id, municipality, field_of_action, title, status, status_at, ledger_head)"
+        " VALUES (%(id)s, %(municipality)s, %(field_of_action)s, %(title)s, %(status)s, %(status_at)s, %(genesis)s)"
+        " ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, status_at = EXCLUDED.status_at,"
+        " title = COALESCE(EXCLUDED.title, ideas.title) WHERE ideas.status_at < EXCLUDED.status_at",
+        {**idea, "genesis": genesis},
+    )
+
+
+def get_idea(cur, idea_id, default_threshold, *, lock=False):
+    """The idea with its municipality's threshold; `lock` takes its row lock (serialises its votes)."""
+    cur.execute(
+        f"SELECT {IDEA_COLUMNS}, COALESCE(t.support_threshold, %s) AS threshold"
+        " FROM ideas i LEFT JOIN thresholds t ON t.municipality = i.municipality WHERE i.id = %s"
+        + (" FOR UPDATE OF i" if lock else ""),
+        (default_threshold, idea_id),
+    )
+    return cur.fetchone()
+
+
+def set_total(cur, idea_id, total, at, threshold_reached_at, entry):
+    cur.execute(
+        "UPDATE ideas SET total = %s, total_since = %s, threshold_reached_at = %s, ledger_seq = %s, ledger_head = %s"
+        " WHERE id = %s",
+        (total, at, threshold_reached_at, entry["seq"], entry["hash"], idea_id),
+    )
+
+
+def ranking(cur, municipality, field, statuses, limit):
+    """Ideas by support; ties go to the idea that reached its total first, then the lower id."""
+    cur.execute(
+        f"SELECT {IDEA_COLUMNS} FROM ideas i WHERE i.municipality = %s AND (%s::text IS NULL OR i.field_of_action = %s)"
+        " AND i.status = ANY(%s) ORDER BY i.total DESC, i.total_since ASC NULLS LAST, i.id LIMIT %s",
+        (municipality, field, field, list(statuses), limit),
+    )
+    return cur.fetchall()
+
+
+def threshold_of(cur, municipality, default_threshold):
+    cur.execute("SELECT COALESCE((SELECT support_threshold FROM thresholds WHERE municipality = %s), %s) AS t",
+                (municipality, default_threshold))
+    return cur.fetchone()["t"]
+
+
+def set_threshold(cur, municipality, threshold, at):
+    cur.execute(
+        "INSERT INTO thresholds (municipality, support_threshold, updated_at) VALUES (%s, %s, %s)"
+        " ON CONFLICT (municipality) DO UPDATE SET support_threshold = EXCLUDED.support_threshold,"
+        " updated_at = EXCLUDED.updated_at",
+        (municipality, threshold, at),
+    )
+
+
+# --- rounds and ballots ---------------------------------------------------------------------
+
+def add_round(cur, round_):
+    cur.execute(
+        f"INSERT INTO rounds ({ROUND_COLUMNS}) VALUES (%(id)s, %(municipality)s, %(field_of_action)s, %(title)s,"
+        " %(opens_at)s, %(closes_at)s, %(budget)s, %(created_at)s)",
+        round_,
+    )
+
+
+def get_round(cur, round_id):
+    cur.execute(f"SELECT {ROUND_COLUMNS} FROM rounds WHERE id = %s", (round_id,))
+    return cur.fetchone()
+
+
+def rounds_of(cur, municipality, open_at=None):
+    """The municipality's rounds, or only those open at `open_at`."""
+    cur.execute(
+        f"SELECT {ROUND_COLUMNS} FROM rounds WHERE municipality = %s"
+        " AND (%s::timestamptz IS NULL OR (opens_at <= %s AND closes_at > %s)) ORDER BY opens_at, id",
+        (municipality, open_at, open_at, open_at),
+    )
+    return cur.fetchall()
+
+
+def spend_budget(cur, round_id, voter, budget):
+    """Take one support from the voter's budget; False when it is used up. Atomic under concurrency."""
+    cur.execute(
+        "INSERT INTO ballots (round_id, voter, used) VALUES (%s, %s, 1)"
+        " ON CONFLICT (round_id, voter) DO UPDATE SET used = ballots.used + 1 WHERE ballots.used < %s"
+        " RETURNING used",
+        (round_id, voter, budget),
+    )
+    return cur.fetchone() is not None
+
+
+def refund_budget(cur, round_id, voter):
+    cur.execute("UPDATE ballots SET used = used - 1 WHERE round_id = %s AND voter = %s", (round_id, voter))
+
+
+def ballot(cur, round_id, voter):
+    cur.execute("SELECT idea_id FROM votes WHERE round_id = %s AND voter = %s ORDER BY cast_at, idea_id",
+                (round_id, voter))
+    return [row["idea_id"] for row in cur.fetchall()]
+
+
+# --- votes and the ledger ------------------------------------------------------------------
+
+def get_vote(cur, idea_id, voter):
+    cur.execute("SELECT idea_id, voter, round_id, cast_at FROM votes WHERE idea_id = %s AND voter = %s",
+                (idea_id, voter))
+    return cur.fetchone()
+
+
+def add_vote(cur, idea_id, voter, round_id, at):
+    cur.execute("INSERT INTO votes (idea_id, voter, round_id, cast_at) VALUES (%s, %s, %s, %s)",
+                (idea_id, voter, round_id, at))
+
+
+def remove_vote(cur, idea_id, voter):
+    cur.execute("DELETE FROM votes WHERE idea_id = %s AND voter = %s", (idea_id, voter))
+
+
+def append_ledger(cur, entry):
+    cur.execute(
+        "INSERT INTO ledger (idea_id, seq, action, round_id, voter_hash, total, at, prev_hash, hash) VALUES"
+        " (%(idea_id)s, %(seq)s, %(action)s, %(round_id)s, %(voter_hash)s, %(total)s, %(at)s, %(prev_hash)s,"
+        " %(hash)s)",
+        entry,
+    )
+
+
+def ledger_heads(cur):
+    """Every idea that has a ledger, with its stored head, total and count of active votes."""
+    cur.execute(
+        "SELECT i.id, i.ledger_seq, i.ledger_head, i.total,"
+        " (SELECT count(*) FROM votes v WHERE v.idea_id = i.id) AS active_votes"
+        " FROM ideas i ORDER BY i.id"
+    )
+    return cur.fetchall()
+
+
+def ledger_of(cur, idea_id):
+    cur.execute("SELECT seq, action, round_id, voter_hash, total, at, prev_hash, hash FROM ledger"
+                " WHERE idea_id = %s ORDER BY seq", (idea_id,))
+    return cur.fetchall()
+
+
+# --- board decisions -----------------------------------------------------------------------
+
+def add_decision(cur, decision):
+    cur.execute(
+        "INSERT INTO decisions (id, idea_id, board, quorum, majority_rule, deadline, opened_by, opened_at)"
+        " VALUES (%(id)s, %(idea_id)s, %(board)s, %(quorum)s, %(majority_rule)s, %(deadline)s, %(opened_by)s,"
+        " %(opened_at)s)",
+        decision,
+    )
+
+
+def open_decision_on(cur, idea_id):
+    cur.execute("SELECT id FROM decisions WHERE idea_id = %s AND status = 'open'", (idea_id,))
+    row = cur.fetchone()
+    return row["id"] if row else None
+
+
+def get_decision(cur, decision_id, *, lock=False):
+    """A decision with its idea's municipality and field (for the events) and its members' votes."""
+    cur.execute(
+        f"SELECT {DECISION_COLUMNS}, i.municipality, i.field_of_action,"
+        " COALESCE((SELECT json_object_agg(b.member, b.choice) FROM board_votes b WHERE b.decision_id = d.id),"
+        " '{}'::json) AS votes"
+        " FROM decisions d JOIN ideas i ON i.id = d.idea_id WHERE d.id = %s" + (" FOR UPDATE OF d" if lock else ""),
+        (decision_id,),
+    )
+    return cur.fetchone()
+
+
+def list_decisions(cur, idea_id, status):
+    cur.execute(
+        f"SELECT {DECISION_COLUMNS}, i.municipality, i.field_of_action,"
+        " COALESCE((SELECT json_object_agg(b.member, b.choice) FROM board_votes b WHERE b.decision_id = d.id),"
+        " '{}'::json) AS votes"
+        " FROM decisions d JOIN ideas i ON i.id = d.idea_id"
+        " WHERE (%s::uuid IS NULL OR d.idea_id = %s) AND (%s::text IS NULL OR d.status = %s)"
+        " ORDER BY d.opened_at DESC, d.id",
+        (idea_id, idea_id, status, status),
+    )
+    return cur.fetchall()
+
+
+def record_board_vote(cur, decision_id, member, choice, at):
+    cur.execute(
+        "INSERT INTO board_votes (decision_id, member, choice, voted_at) VALUES (%s, %s, %s, %s)"
+        " ON CONFLICT (decision_id, member) DO UPDATE SET choice = EXCLUDED.choice, voted_at = EXCLUDED.voted_at",
+        (decision_id, member, choice, at),
+    )
+
+
+def close_decision(cur, decision_id, status, reason, quorum_met, decided_at, closed_by):
+    cur.execute(
+        "UPDATE decisions SET status = %s, reason = %s, quorum_met = %s, decided_at = %s, closed_by = %s"
+        " WHERE id = %s",
+        (status, reason, quorum_met, decided_at, closed_by, decision_id),
+    )
+
+
+def due_decisions(cur, now):
+    """Open decisions past their deadline, locked; another worker's locked ones are skipped."""
+    cur.execute("SELECT id FROM decisions WHERE status = 'open' AND deadline <= %s"
+                " ORDER BY deadline FOR UPDATE SKIP LOCKED", (now,))
+    return [row["id"] for row in cur.fetchall()]
