@@ -5,6 +5,7 @@
   smartcity dlq list SERVICE               show parked (dead-lettered) messages
   smartcity dlq replay SERVICE [--id ID]   send parked messages back to their queue
   smartcity contract [--write]             check (or regenerate) docs/events from the code
+  smartcity verify-ledger                  check the voting ledger's hash chains against the totals
 """
 import argparse
 import json
@@ -69,6 +70,22 @@ def _contract(args):
     return 1 if drift else 0
 
 
+def _verify_ledger(args):
+    from services.voting.handlers import verify_ledger
+    from shared.db import Pool
+
+    pool = Pool(config.database_url_for("voting"), 1)
+    try:
+        checked, problems = verify_ledger(pool)
+    finally:
+        pool.close()
+    for problem in problems:
+        print(f"TAMPERED: {problem}")
+    print(f"{checked} idea ledger(s) checked: " + (f"{len(problems)} problem(s)" if problems else
+                                                     "every hash chain intact, every total equals its ledger"))
+    return 1 if problems else 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="smartcity", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -94,6 +111,9 @@ def main(argv=None):
     p = sub.add_parser("contract", help="check docs/events against the code, or --write it")
     p.add_argument("--write", action="store_true")
     p.set_defaults(func=_contract)
+
+    p = sub.add_parser("verify-ledger", help="verify the voting ledger (exit 1 if anything was tampered with)")
+    p.set_defaults(func=_verify_ledger)
 
     args = parser.parse_args(argv)
     try:

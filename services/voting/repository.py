@@ -9,12 +9,13 @@ DECISION_COLUMNS = ("d.id, d.idea_id, d.board, d.quorum, d.majority_rule, d.dead
 # --- votable ideas -------------------------------------------------------------------------
 
 def track_idea(cur, idea, genesis):
-    """Insert or update an idea from an event; an event older than the stored status is ignored."""
+    """Insert or update an idea from an event; the newest status wins, whatever order events arrive in."""
     cur.execute(
         "INSERT INTO ideas (id, municipality, field_of_action, title, status, status_at, ledger_head)"
         " VALUES (%(id)s, %(municipality)s, %(field_of_action)s, %(title)s, %(status)s, %(status_at)s, %(genesis)s)"
-        " ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, status_at = EXCLUDED.status_at,"
-        " title = COALESCE(EXCLUDED.title, ideas.title) WHERE ideas.status_at < EXCLUDED.status_at",
+        " ON CONFLICT (id) DO UPDATE SET"
+        " status = CASE WHEN ideas.status_at < EXCLUDED.status_at THEN EXCLUDED.status ELSE ideas.status END,"
+        " status_at = GREATEST(ideas.status_at, EXCLUDED.status_at), title = COALESCE(EXCLUDED.title, ideas.title)",
         {**idea, "genesis": genesis},
     )
 

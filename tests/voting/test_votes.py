@@ -3,7 +3,6 @@ import eventlet
 import pytest
 
 from services.voting.ledger import voter_pseudonym
-from tests.fixtures import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -169,7 +168,6 @@ def test_rankings_order_by_total_then_who_got_there_first(announce, open_round, 
     vote(first, "x")
     vote(first, "y")
     vote(third, "y")
-    wait_for(lambda: True)
     ranking = voting_api("GET", "/api/v1/rankings?municipality=gera").json()
     assert [(r["idea_id"], r["total"], r["rank"]) for r in ranking] == [(first, 2, 1), (second, 1, 2), (third, 1, 3)]
     by_field = voting_api("GET", "/api/v1/rankings?municipality=gera&field=umwelt").json()
