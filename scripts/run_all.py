@@ -27,16 +27,21 @@ def url_of(service):
     return f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
 
 
-def request(method, url, body=None, token=None):
+def request(method, url, body=None, token=None, missing_ok=False):
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(url, data=data, method=method)
     if data is not None:
         req.add_header("Content-Type", "application/json")
     if token:
         req.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(req, timeout=10) as response:
-        text = response.read()
-        return json.loads(text) if text else None
+    try:
+        with urllib.request.urlopen(req, timeout=10) as response:
+            text = response.read()
+            return json.loads(text) if text else None
+    except urllib.error.HTTPError as exc:
+        if missing_ok and exc.code == 404:
+            return None
+        raise RuntimeError(f"{method} {url} -> {exc.code}: {exc.read().decode(errors='replace')}") from None
 
 
 def wait_ready(service, process, seconds=60):
@@ -47,15 +52,16 @@ def wait_ready(service, process, seconds=60):
         try:
             request("GET", url_of(service) + "/health/ready")
             return
-        except (urllib.error.URLError, ConnectionError, OSError):
+        except (urllib.error.URLError, ConnectionError, OSError, RuntimeError):
             time.sleep(0.3)
     raise SystemExit(f"{service} was not ready within {seconds}s")
 
 
-def load_demo(tokens):
+def load_demo(secret, tokens):
     """Each service's `demo.py` (if any), in SERVICES order, loads its data once through the APIs."""
-    def api(service, method, path, body=None, role=None):
-        return request(method, url_of(service) + path, body, tokens.get(role))
+    def api(service, method, path, body=None, role=None, subject=None, missing_ok=False):
+        token = mint(secret, subject, [role]) if subject else tokens.get(role)
+        return request(method, url_of(service) + path, body, token, missing_ok)
 
     for name in SERVICES:
         try:
@@ -95,7 +101,7 @@ def main():
             wait_ready(name, process)
         secret = settings[SERVICES[0]].jwt_secret
         tokens = {role: mint(secret, f"demo-{role}", [role], ttl_seconds=7 * 24 * 3600) for role in ROLES}
-        load_demo(tokens)
+        load_demo(secret, tokens)
     except BaseException:
         stop()
         raise

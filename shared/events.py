@@ -114,7 +114,8 @@ class VoteTotal(IdeaRef):
         "description": "position of this vote in the idea's hash-chained ledger"})
     ledger_hash = fields.String(allow_none=True, load_default=None, validate=validate.Regexp(r"^[0-9a-f]{64}$"),
                                 metadata={"description": "SHA-256 head of the idea's ledger after this vote; "
-                                                         "keep it to detect a rewritten history later"})
+                                                         "keep it to detect a rewritten history later",
+                                          "example": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"})
 
 
 class VoteCast(VoteTotal):

@@ -12,7 +12,7 @@ IDEAS = [
     ("gera", "wirtschaft-innovationskraft", "workshop", "AG Wirtschaft",
      "Marktplatz für digitale Produkte „Made in Gera“",
      "Innovative Produkte und Dienstleistungen aus Gera auf einer gemeinsamen digitalen Plattform zeigen, "
-     "wie im Themenabend der SMARTCity-Wochen vorgeschlagen.", "pilot"),
+     "wie im Themenabend der SMARTCity-Wochen vorgeschlagen.", "shortlisted"),  # the board makes it a pilot
     ("gera", "bauen-wohnen-lebensraum", "workshop", "AG Wohnen",
      "Smartes Wohnen in den eigenen vier Wänden",
      "Musterwohnung mit Sensorik für altersgerechtes, energiesparendes Wohnen gemeinsam mit den "
@@ -56,7 +56,7 @@ STRATEGY_MILESTONES = [
 
 PATH_TO = {
     "submitted": [], "rejected": [], "published": [],
-    "shortlisted": ["shortlisted"], "pilot": ["shortlisted", "pilot"],
+    "shortlisted": ["shortlisted"],
 }
 
 
@@ -67,7 +67,6 @@ def already_loaded(api):
 def load(api):
     """`api(service, method, path, body=None, role=None)` does one API request and returns its JSON."""
     call = partial(api, "ideas")
-    pilot_id = None
     for municipality, field, channel, group, title, description, fate in IDEAS:
         body = {"municipality": municipality, "field_of_action": field, "channel": channel,
                 "title": title, "description": description}
@@ -80,13 +79,9 @@ def load(api):
             call("POST", f"/api/v1/ideas/{idea['id']}/moderation", decision, role="moderator")
         for status in PATH_TO[fate]:
             call("POST", f"/api/v1/ideas/{idea['id']}/status", {"status": status}, role="staff")
-        if fate == "pilot":
-            pilot_id = idea["id"]
     for title, due, reached in STRATEGY_MILESTONES:
         milestone = call("POST", "/api/v1/milestones", {"municipality": "gera", "title": title, "due_date": due},
                          role="staff")
         if reached:
             call("POST", f"/api/v1/milestones/{milestone['id']}/reached", {"reached_at": reached}, role="staff")
-    call("POST", "/api/v1/milestones", {"municipality": "gera", "idea_id": pilot_id, "due_date": "2027-03-31",
-                                        "title": "Ausschreibung des Pilotprojekts abgeschlossen"}, role="staff")
     return f"{len(IDEAS)} ideas and Gera's strategy milestones"

@@ -49,7 +49,9 @@ def sample(schema):
     values = {}
     for name, field in schema.fields.items():
         choices = next((v.choices for v in field.validators if hasattr(v, "choices")), None)
-        if choices:
+        if "example" in field.metadata:
+            values[name] = field.metadata["example"]
+        elif choices:
             values[name] = list(choices)[0]
         elif isinstance(field, fields.Nested):
             values[name] = sample(field.schema)
