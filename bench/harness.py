@@ -1,0 +1,569 @@
+"""What every benchmark in bench/ shares: one service against raw PostgreSQL, in one invocation.
+
+A benchmark is a `Benchmark` subclass that says what one write is (`baseline_transaction`
+for the raw psycopg2 baseline, `next_request` for the service over HTTP), how to prepare
+the database before each load (`seed`) and what to check afterwards (`check`). `main` runs
+it: recreate its own database, the baseline (N threads, each with its own connection), the
+real service as `python -m shared.runner <service>` subprocesses answering N keep-alive
+HTTP clients (raw HTTP/1.1 on asyncio, so the load generator leaves the CPU to the
+service), each as a warm-up and then a measured run of fixed duration and bounded request
+count; then it waits for the outbox relay, prints the figures and PASS/FAIL against the
+targets, writes them as JSON and exits 1 when a target or a check fails.
+
+Each benchmark has its own database (dropped at the end) and port; all use the RabbitMQ
+vhost smartcity_bench (made by scripts/ensure_infra.sh; the default vhost when it is missing,
+SMARTCITY_AMQP_URI when set), never the dev or test ones.
+"""
+import argparse
+import asyncio
+import contextlib
+import http.client
+import itertools
+import json
+import math
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg2
+import psycopg2.extras
+from kombu import Connection
+
+from shared import config
+from shared.migrate import migrate
+
+HOST = "127.0.0.1"
+BENCH_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/smartcity_bench"
+DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+OUTBOX_INSERT = "INSERT INTO outbox (id, exchange, routing_key, body) VALUES (%s, %s, %s, %s)"
+
+READY_TIMEOUT = 30.0
+REQUEST_TIMEOUT = 10.0
+OUTBOX_TIMEOUT = 10.0
+STOP_TIMEOUT = 10.0
+
+psycopg2.extras.register_uuid()
+
+
+# --- measuring ----------------------------------------------------------------------------
+
+@dataclass
+class Phase:
+    """A stretch of load: from `started` until `deadline` (perf_counter) or until `budget` is used up."""
+
+    started: float
+    deadline: float
+    budget: object  # an iterator; each request takes one item (next() is atomic under the GIL)
+
+    def go_on(self):
+        return time.perf_counter() < self.deadline and next(self.budget, None) is not None
+
+    def cancel(self):
+        self.deadline = -math.inf
+
+
+def make_phases(warmup, seconds, max_requests):
+    now = time.perf_counter()
+    return (Phase(now, now + warmup, itertools.count()),
+            Phase(now + warmup, now + warmup + seconds, iter(range(max_requests))))
+
+
+@dataclass
+class Tally:
+    """One client's requests in one phase: latencies of the good ones, errors by kind."""
+
+    latencies: list = field(default_factory=list)
+    errors: Counter = field(default_factory=Counter)
+    finished: float = 0.0
+
+    def record(self, began, error=None):
+        now = time.perf_counter()
+        self.finished = now
+        if error is None:
+            self.latencies.append(now - began)
+        else:
+            self.errors[error] += 1
+
+
+@dataclass
+class Result:
+    name: str
+    ok: int
+    errors: dict
+    seconds: float
+    rate: float
+    p50_ms: float
+    p99_ms: float
+
+
+def percentile(ordered, q):
+    """Nearest-rank percentile of a sorted list (NaN when empty)."""
+    if not ordered:
+        return math.nan
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
+def summarize(name, phase, tallies):
+    latencies = sorted(value for tally in tallies for value in tally.latencies)
+    errors = sum((tally.errors for tally in tallies), Counter())
+    seconds = max((tally.finished for tally in tallies), default=phase.started) - phase.started
+    return Result(
+        name=name, ok=len(latencies), errors=dict(errors), seconds=seconds,
+        rate=len(latencies) / seconds if seconds > 0 else 0.0,
+        p50_ms=percentile(latencies, 0.50) * 1000, p99_ms=percentile(latencies, 0.99) * 1000,
+    )
+
+
+def summarize_phases(name, phases, per_client):
+    """(measured, warm-up) results from each client's per-phase tallies."""
+    warm, measured = ([tallies[i] for tallies in per_client] for i in range(2))
+    return summarize(name, phases[1], measured), summarize(f"warm-up ({name})", phases[0], warm)
+
+
+def cpu_seconds(pid):
+    """User + system CPU time a process has used so far (Linux /proc)."""
+    fields_after_name = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields_after_name[11]) + int(fields_after_name[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def milliseconds(seconds):
+    return math.nan if seconds is None else seconds * 1000
+
+
+# --- database -----------------------------------------------------------------------------
+
+def bench_dsn(database):
+    return f"{config.env('PG_URL', 'postgresql://postgres@127.0.0.1:5432').rstrip('/')}/{database}"
+
+
+def drop_database(dsn):
+    parts = urlsplit(dsn)
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with contextlib.closing(psycopg2.connect(admin)) as conn:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{parts.path.lstrip("/")}" WITH (FORCE)')
+
+
+def recreate_database(service, dsn):
+    drop_database(dsn)
+    migrate(service, dsn)
+
+
+def wait_until_published(cur):
+    """Seconds until no outbox row is left unsent (or OUTBOX_TIMEOUT passed)."""
+    started = time.monotonic()
+    while True:
+        cur.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+        waited = time.monotonic() - started
+        if cur.fetchone()[0] == 0 or waited > OUTBOX_TIMEOUT:
+            return waited
+        time.sleep(0.05)
+
+
+def outbox_published(dsn):
+    """Waits for the relay, then: outbox rows, how many were sent, how long that took, publish lag."""
+    with contextlib.closing(psycopg2.connect(dsn)) as conn:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            drain_seconds = wait_until_published(cur)
+            cur.execute(
+                "SELECT count(*), count(sent_at),"
+                " percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM sent_at - created_at)),"
+                " percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM sent_at - created_at))"
+                " FROM outbox"
+            )
+            events, sent, lag_p50, lag_p99 = cur.fetchone()
+    return {"outbox_rows": events, "outbox_sent": sent, "drain_seconds": drain_seconds,
+            "publish_lag_p50_ms": milliseconds(lag_p50), "publish_lag_p99_ms": milliseconds(lag_p99)}
+
+
+# --- raw baseline -------------------------------------------------------------------------
+
+def baseline_client(conn, phases, transaction):
+    tallies = [Tally() for _ in phases]
+    for phase, tally in zip(phases, tallies):
+        while phase.go_on():
+            began = time.perf_counter()
+            try:
+                transaction(conn)
+            except psycopg2.Error as exc:
+                tally.record(began, type(exc).__name__)
+            else:
+                tally.record(began)
+    return tallies
+
+
+def run_baseline(dsn, args, transaction):
+    """`transaction(conn)` from `args.concurrency` threads, each with its own connection."""
+    connections = [psycopg2.connect(dsn) for _ in range(args.concurrency)]
+    try:
+        phases = make_phases(args.warmup, args.seconds, args.max_requests)
+        with ThreadPoolExecutor(args.concurrency) as pool:
+            try:
+                per_client = list(pool.map(lambda conn: baseline_client(conn, phases, transaction), connections))
+            finally:
+                for phase in phases:  # after Ctrl-C: threads stop after their current transaction
+                    phase.cancel()
+    finally:
+        for conn in connections:
+            conn.close()
+    return summarize_phases("raw baseline (SQL)", phases, per_client)[0]
+
+
+# --- the service --------------------------------------------------------------------------
+
+def amqp_uri():
+    """SMARTCITY_AMQP_URI when set, else the bench vhost when the broker has it, else the default vhost."""
+    if config.env("AMQP_URI"):
+        return config.env("AMQP_URI")
+    try:
+        with Connection(BENCH_AMQP_URI, connect_timeout=2) as conn:
+            conn.ensure_connection(max_retries=1)
+        return BENCH_AMQP_URI
+    except Exception:  # no such vhost (or no broker: then the service's readiness check says so)
+        return DEFAULT_AMQP_URI
+
+
+def broker(args):
+    """The broker URI without its password."""
+    return Connection(args.amqp_uri).as_uri()
+
+
+def port_in_use(port):
+    with socket.socket() as sock:
+        return sock.connect_ex((HOST, port)) == 0
+
+
+def is_ready(port):
+    conn = http.client.HTTPConnection(HOST, port, timeout=1)
+    try:
+        conn.request("GET", "/health/ready")
+        return conn.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        conn.close()
+
+
+def wait_ready(service, port, process, log_path):
+    deadline = time.monotonic() + READY_TIMEOUT
+    while not is_ready(port):
+        if process.poll() is not None or time.monotonic() > deadline:
+            tail = log_path.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"the {service} service did not become ready (exit code {process.poll()}):\n{tail}")
+        time.sleep(0.2)
+
+
+def stop(service, process):
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        print(f"{service} service did not stop within {STOP_TIMEOUT:.0f} s of SIGTERM; killing it", file=sys.stderr)
+        process.kill()
+        process.wait()
+
+
+@contextlib.contextmanager
+def running_service(service, port, env, processes, log_path):
+    """The real service as `processes` subprocesses (replicas) with `env`, ready on HOST:port.
+
+    Replicas share the port (eventlet listens with SO_REUSEPORT; the kernel spreads connections),
+    as pods behind a Kubernetes Service would. SIGTERM to each when the block ends.
+    """
+    started = []
+    with open(log_path, "wb") as log:
+        try:
+            for _ in range(processes):
+                started.append(subprocess.Popen([sys.executable, "-m", "shared.runner", service], cwd=ROOT,
+                                                env=env, stdout=log, stderr=subprocess.STDOUT))
+                wait_ready(service, port, started[-1], log_path)
+            yield started
+        finally:
+            for process in started:
+                stop(service, process)
+
+
+# --- HTTP load ----------------------------------------------------------------------------
+
+def post_request(path, port, token, body=None):
+    """The bytes of one HTTP/1.1 POST with a bearer token and `body` as JSON (none when None)."""
+    payload = b"" if body is None else json.dumps(body).encode()
+    content_type = "" if body is None else "Content-Type: application/json\r\n"
+    head = (f"POST {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nAuthorization: Bearer {token}\r\n"
+            f"{content_type}Content-Length: {len(payload)}\r\n\r\n")
+    return head.encode() + payload
+
+
+CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:\s*(\d+)", re.IGNORECASE)
+
+
+class HttpConnection:
+    """One keep-alive HTTP/1.1 connection to HOST:port."""
+
+    def __init__(self, port):
+        self.port = port
+        self.reader = self.writer = None
+
+    async def connect(self):
+        self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
+
+    async def send(self, request):
+        """The response's status code. After a failure the next call connects afresh."""
+        try:
+            async with asyncio.timeout(REQUEST_TIMEOUT):
+                if self.writer is None:
+                    await self.connect()
+                self.writer.write(request)
+                head = await self.reader.readuntil(b"\r\n\r\n")
+                length = CONTENT_LENGTH.search(head)
+                if length is None:
+                    raise ValueError("response without Content-Length")
+                await self.reader.readexactly(int(length.group(1)))
+        except Exception:
+            self.close()
+            raise
+        return int(head[9:12])
+
+    def close(self):
+        if self.writer is not None:
+            self.writer.close()
+            self.reader = self.writer = None
+
+
+async def http_client(connection, phases, next_request, ok_status):
+    tallies = [Tally() for _ in phases]
+    for phase, tally in zip(phases, tallies):
+        while phase.go_on():
+            request = next_request()
+            began = time.perf_counter()
+            try:
+                status = await connection.send(request)
+            except Exception as exc:
+                tally.record(began, type(exc).__name__)
+            else:
+                tally.record(began, None if status == ok_status else f"HTTP {status}")
+    return tallies
+
+
+async def http_load(port, args, next_request, ok_status):
+    connections = [HttpConnection(port) for _ in range(args.concurrency)]
+    try:
+        # connect every client before the clock starts
+        await asyncio.gather(*(connection.connect() for connection in connections))
+        phases = make_phases(args.warmup, args.seconds, args.max_requests)
+        per_client = await asyncio.gather(*(http_client(connection, phases, next_request, ok_status)
+                                            for connection in connections))
+    finally:
+        for connection in connections:
+            connection.close()
+    return phases, per_client
+
+
+def run_http(port, args, service_pids, next_request, ok_status):
+    """(measured result, warm-up result, CPU use of the service and of this load generator in cores).
+
+    Each request is `next_request()` (bytes); a response other than `ok_status` counts as an error.
+    """
+    service_cpu = lambda: sum(cpu_seconds(pid) for pid in service_pids)  # noqa: E731
+    wall, own_cpu, started_cpu = time.perf_counter(), time.process_time(), service_cpu()
+    phases, per_client = asyncio.run(http_load(port, args, next_request, ok_status))
+    wall = time.perf_counter() - wall
+    cpu = {"service_cores": (service_cpu() - started_cpu) / wall,
+           "load_generator_cores": (time.process_time() - own_cpu) / wall}
+    return (*summarize_phases("service (HTTP)", phases, per_client), cpu)
+
+
+# --- the benchmark ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Targets:
+    rate: float  # operations/s of the service
+    p99_ms: float
+    ratio: float  # service rate / baseline rate
+    concurrency: int  # the clients the targets are defined at
+
+
+class Benchmark:
+    """One write path of one service; subclasses fill in the names and the hooks."""
+
+    service: str  # as `python -m shared.runner <service>` knows it
+    port: int
+    operation: str  # what one write is called in the report ("ideas", "votes")
+    ok_status: int
+    targets: Targets
+
+    def __init__(self, args):
+        self.args = args
+
+    @classmethod
+    def database(cls):
+        return f"smartcity_{cls.service}_bench"
+
+    @classmethod
+    def add_arguments(cls, parser):
+        """Options of this benchmark besides the common ones."""
+
+    def service_env(self):
+        """Settings of the service besides the database, address, pool and workers."""
+        return {}
+
+    def seed(self, dsn):
+        """Bring the database to its starting state; runs before the baseline and before the service."""
+
+    def baseline_transaction(self, conn):
+        """One write as raw psycopg2 does it: committed, or raising psycopg2.Error."""
+        raise NotImplementedError
+
+    def next_request(self):
+        """The bytes of the next HTTP request to the service."""
+        raise NotImplementedError
+
+    def check(self, dsn, accepted):
+        """(facts, [(label, passed, figure)]) about the service's rows after `accepted` good responses."""
+        raise NotImplementedError
+
+
+def env_for(bench, dsn):
+    prefix = f"SMARTCITY_{bench.service.upper()}"
+    args = bench.args
+    return {
+        **os.environ,
+        "SMARTCITY_AMQP_URI": args.amqp_uri,
+        f"{prefix}_DATABASE_URL": dsn,
+        f"{prefix}_HTTP_ADDRESS": f"{HOST}:{bench.port}",
+        "SMARTCITY_LOG_LEVEL": "WARNING",
+        f"{prefix}_MAX_WORKERS": str(args.max_workers),
+        f"{prefix}_DB_POOL_SIZE": str(args.db_pool_size),
+        **bench.service_env(),
+    }
+
+
+def verdicts(bench, service, warmup, baseline, outbox, accepted):
+    """The targets, every response good, and one event per good response, all published."""
+    targets = bench.targets
+    ratio = service.rate / baseline.rate if baseline.rate else 0.0
+    published = outbox["outbox_sent"] == outbox["outbox_rows"] == accepted
+    return [
+        (f"service {bench.operation}/s >= {targets.rate:g}", service.rate >= targets.rate, f"{service.rate:.0f}"),
+        (f"service p99 < {targets.p99_ms:g} ms", service.p99_ms < targets.p99_ms, f"{service.p99_ms:.1f} ms"),
+        (f"service/baseline >= {targets.ratio:g}", ratio >= targets.ratio, f"{ratio:.2f}"),
+        (f"every response {bench.ok_status}", not service.errors and not warmup.errors,
+         f"{sum(service.errors.values()) + sum(warmup.errors.values())} errors"),
+        (f"every event published within {OUTBOX_TIMEOUT:.0f} s", published,
+         f"{outbox['outbox_sent']}/{outbox['outbox_rows']} in {outbox['drain_seconds']:.2f} s"),
+    ]
+
+
+def print_report(bench, baseline, service, cpu, outbox, checks):
+    args = bench.args
+    print(f"\n{bench.service} throughput: {args.concurrency} clients, {args.seconds:g} s after {args.warmup:g} s"
+          f" warm-up, service: {args.processes} process(es), MAX_WORKERS={args.max_workers}"
+          f" DB_POOL_SIZE={args.db_pool_size}")
+    print(f"  {'':20} {'ops/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ok':>8} {'errors':>7}")
+    for result in (baseline, service):
+        errors = f" {sum(result.errors.values()):7d}" + (f"  {result.errors}" if result.errors else "")
+        print(f"  {result.name:20} {result.rate:9.1f} {result.p50_ms:8.1f} {result.p99_ms:8.1f} {result.ok:8d}{errors}")
+    print(f"  CPU during the HTTP run: service {cpu['service_cores']:.2f} cores,"
+          f" load generator {cpu['load_generator_cores']:.2f} cores")
+    print(f"  outbox: {outbox['outbox_sent']}/{outbox['outbox_rows']} rows sent {outbox['drain_seconds']:.2f} s after"
+          f" the run; publish lag (sent_at - created_at) p50 {outbox['publish_lag_p50_ms']:.0f} ms,"
+          f" p99 {outbox['publish_lag_p99_ms']:.0f} ms")
+    if args.concurrency != bench.targets.concurrency:
+        print(f"  (the targets are defined at {bench.targets.concurrency} clients)")
+    for label, passed, figure in checks:
+        print(f"  {'PASS' if passed else 'FAIL'}  {label:38} {figure}")
+
+
+def write_json(bench, baseline, service, cpu, outbox, facts, checks):
+    args = bench.args
+    settings = {key: value for key, value in vars(args).items() if key not in ("json", "amqp_uri")}
+    settings["broker"] = broker(args)
+    document = {"settings": settings, "baseline": asdict(baseline), "service": asdict(service), "cpu": cpu,
+                "outbox": outbox, "rows": facts,
+                "checks": [{"check": label, "pass": passed, "figure": figure} for label, passed, figure in checks]}
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(document, indent=2, default=str) + "\n")
+
+
+def parse_args(benchmark, description, argv):
+    service = benchmark.service.upper()
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    concurrency = benchmark.targets.concurrency
+    parser.add_argument("--concurrency", type=int, default=concurrency,
+                        help=f"concurrent clients (default {concurrency})")
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured run per load (default 10)")
+    parser.add_argument("--warmup", type=float, default=1.0, help="warm-up before each measured run (default 1)")
+    parser.add_argument("--max-requests", type=int, default=100_000, help="cap of a measured run (default 100000)")
+    parser.add_argument("--max-workers", type=int, default=int(os.environ.get(f"SMARTCITY_{service}_MAX_WORKERS", 10)),
+                        help=f"the service's nameko worker pool (default $SMARTCITY_{service}_MAX_WORKERS or 10)")
+    parser.add_argument("--db-pool-size", type=int,
+                        default=int(os.environ.get(f"SMARTCITY_{service}_DB_POOL_SIZE", 10)),
+                        help=f"the service's database connections (default $SMARTCITY_{service}_DB_POOL_SIZE or 10)")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="service processes (replicas) sharing the port (default 1)")
+    name = f"{benchmark.service}_throughput.json"
+    parser.add_argument("--json", type=Path, default=RESULTS / name,
+                        help=f"where to write the figures (default bench/results/{name})")
+    benchmark.add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def progress(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def run(bench):
+    """Baseline, then the service, then the checks; the exit status (1 when anything failed)."""
+    args = bench.args
+    if port_in_use(bench.port):
+        sys.exit(f"{HOST}:{bench.port} is in use: is another benchmark (or its service) still running?")
+    args.amqp_uri = amqp_uri()
+    dsn = bench_dsn(bench.database())
+    log_path = RESULTS / f"{bench.service}_service.log"
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    progress(f"recreating {bench.database()}")
+    recreate_database(bench.service, dsn)
+    try:
+        bench.seed(dsn)
+        progress(f"raw baseline: {args.concurrency} connections, {args.warmup:g} s + {args.seconds:g} s")
+        baseline = run_baseline(dsn, args, bench.baseline_transaction)
+        bench.seed(dsn)
+        progress(f"starting the {bench.service} service on {HOST}:{bench.port}, broker {broker(args)}"
+                 f" (log: {log_path})")
+        with running_service(bench.service, bench.port, env_for(bench, dsn), args.processes, log_path) as processes:
+            progress(f"service ready ({len(processes)} process(es)); HTTP load: {args.concurrency} clients,"
+                     f" {args.warmup:g} s + {args.seconds:g} s")
+            service, warmup, cpu = run_http(bench.port, args, [p.pid for p in processes], bench.next_request,
+                                            bench.ok_status)
+            progress("waiting for the outbox relay")
+            outbox = outbox_published(dsn)
+        accepted = warmup.ok + service.ok
+        facts, own_checks = bench.check(dsn, accepted)
+    finally:
+        drop_database(dsn)
+    checks = verdicts(bench, service, warmup, baseline, outbox, accepted) + own_checks
+    print_report(bench, baseline, service, cpu, outbox, checks)
+    write_json(bench, baseline, service, cpu, outbox, facts, checks)
+    return 0 if all(passed for _, passed, _ in checks) else 1
+
+
+def main(benchmark, description, argv=None):
+    """Run a Benchmark subclass from the command line."""
+    bench = benchmark(parse_args(benchmark, description, argv))
+    try:
+        sys.exit(run(bench))
+    except KeyboardInterrupt:
+        sys.exit(130)
