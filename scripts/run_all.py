@@ -16,7 +16,10 @@ from pathlib import Path
 
 from shared import config
 from shared.auth import ROLES, mint
+from shared.amqp import Publisher
+from shared.db import Pool
 from shared.migrate import migrate
+from shared.outbox import replay
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = [name for name in config.HTTP_PORTS if (ROOT / "services" / name / "service.py").exists()]
@@ -27,7 +30,7 @@ def url_of(service):
     return f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
 
 
-def request(method, url, body=None, token=None, missing_ok=False):
+def request(method, url, body=None, token=None):
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(url, data=data, method=method)
     if data is not None:
@@ -39,8 +42,6 @@ def request(method, url, body=None, token=None, missing_ok=False):
             text = response.read()
             return json.loads(text) if text else None
     except urllib.error.HTTPError as exc:
-        if missing_ok and exc.code == 404:
-            return None
         raise RuntimeError(f"{method} {url} -> {exc.code}: {exc.read().decode(errors='replace')}") from None
 
 
@@ -57,11 +58,24 @@ def wait_ready(service, process, seconds=60):
     raise SystemExit(f"{service} was not ready within {seconds}s")
 
 
+def replay_history(settings, joined):
+    """Bring newly added services up to date: the others publish their past events again."""
+    for name in SERVICES:
+        if name in joined:
+            continue
+        pool, publisher = Pool(settings[name].database_url, 1), Publisher(settings[name].amqp_uri)
+        try:
+            print(f"{', '.join(joined)} joined: {name} published {replay(pool, publisher)} past event(s) again")
+        finally:
+            publisher.close()
+            pool.close()
+
+
 def load_demo(secret, tokens):
     """Each service's `demo.py` (if any), in SERVICES order, loads its data once through the APIs."""
-    def api(service, method, path, body=None, role=None, subject=None, missing_ok=False):
+    def api(service, method, path, body=None, role=None, subject=None):
         token = mint(secret, subject, [role]) if subject else tokens.get(role)
-        return request(method, url_of(service) + path, body, token, missing_ok)
+        return request(method, url_of(service) + path, body, token)
 
     for name in SERVICES:
         try:
@@ -76,13 +90,13 @@ def load_demo(secret, tokens):
 
 def main():
     settings = {name: config.load(name) for name in SERVICES}
-    for name in SERVICES:
-        migrate(name, settings[name].database_url)
+    # A service whose database is new missed the events published before it existed.
+    joined = [name for name in SERVICES if "0001" in " ".join(migrate(name, settings[name].database_url))]
     env = {**os.environ, "SMARTCITY_LOG_FORMAT": os.environ.get("SMARTCITY_LOG_FORMAT", "text")}
     processes = {name: subprocess.Popen([sys.executable, "-m", "shared.runner", name], env=env, cwd=ROOT)
                  for name in SERVICES}
 
-    def stop(*_):
+    def shutdown():
         for process in processes.values():
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
@@ -92,6 +106,9 @@ def main():
             except subprocess.TimeoutExpired:
                 process.kill()
         print("\nall services stopped")
+
+    def stop(*_):
+        shutdown()
         sys.exit(0)
 
     signal.signal(signal.SIGINT, stop)
@@ -101,9 +118,11 @@ def main():
             wait_ready(name, process)
         secret = settings[SERVICES[0]].jwt_secret
         tokens = {role: mint(secret, f"demo-{role}", [role], ttl_seconds=7 * 24 * 3600) for role in ROLES}
+        if joined and len(joined) < len(SERVICES):
+            replay_history(settings, joined)
         load_demo(secret, tokens)
     except BaseException:
-        stop()
+        shutdown()  # and let the error show
         raise
 
     print("\nSmartCity is running. Ctrl-C stops it.\n")
@@ -120,7 +139,8 @@ def main():
         for name, process in processes.items():
             if process.poll() is not None:
                 print(f"{name} exited with code {process.returncode}; stopping the others")
-                stop()
+                shutdown()
+                sys.exit(1)
         time.sleep(1)
 
 

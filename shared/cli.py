@@ -4,6 +4,7 @@
   smartcity token --sub ID --roles R[,R]   mint an HS256 development token
   smartcity dlq list SERVICE               show parked (dead-lettered) messages
   smartcity dlq replay SERVICE [--id ID]   send parked messages back to their queue
+  smartcity replay SERVICE [--type T ...]  publish a service's past events again (for a new subscriber)
   smartcity contract [--write]             check (or regenerate) docs/events from the code
   smartcity verify-ledger                  check the voting ledger's hash chains against the totals
 """
@@ -53,6 +54,22 @@ def _dlq(args):
     for p in replayed:
         print(f"- {p.message_id} {p.event_type} -> {p.original_queue}")
     return 0 if replayed or not args.id else 1
+
+
+def _replay(args):
+    from shared.amqp import Publisher
+    from shared.db import Pool
+    from shared.outbox import replay
+
+    pool = Pool(config.database_url_for(args.service), 1)
+    publisher = Publisher(config.env("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"))
+    try:
+        count = replay(pool, publisher, args.type)
+    finally:
+        publisher.close()
+        pool.close()
+    print(f"{args.service}: published {count} past event(s) again")
+    return 0
 
 
 def _contract(args):
@@ -107,6 +124,11 @@ def main(argv=None):
     p.add_argument("--id", help="replay only the message with this event id")
     p.add_argument("--json", action="store_true", help="list as JSON, bodies included")
     p.set_defaults(func=_dlq)
+
+    p = sub.add_parser("replay", help="publish a service's past events again, oldest first, same ids")
+    p.add_argument("service", choices=sorted(config.HTTP_PORTS))
+    p.add_argument("--type", action="append", metavar="EVENT_TYPE", help="only these types (repeatable)")
+    p.set_defaults(func=_replay)
 
     p = sub.add_parser("contract", help="check docs/events against the code, or --write it")
     p.add_argument("--write", action="store_true")

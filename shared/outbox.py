@@ -45,6 +45,27 @@ def write(cur, service, event_type, data, subject=None):
     return envelope
 
 
+def _messages(rows):
+    return [dict(body=row["body"], exchange=row["exchange"], routing_key=row["routing_key"], content_type=CONTENT_TYPE,
+                 message_id=str(row["id"]), declare=[event_exchange(row["exchange"])]) for row in rows]
+
+
+def replay(pool, publisher, event_types=None):
+    """Publish every event already sent (of `event_types`, oldest first) again, with the same ids.
+
+    For a subscriber that joined late: its queues get the history, while consumers that applied
+    an event before drop the copy (inbox; outside subscribers deduplicate on `id`).
+    """
+    with pool.transaction() as cur:
+        cur.execute("SELECT id, exchange, routing_key, body FROM outbox WHERE sent_at IS NOT NULL"
+                    " AND (%s::text[] IS NULL OR routing_key = ANY(%s)) ORDER BY created_at, id",
+                    (event_types, event_types))
+        rows = cur.fetchall()
+    for start in range(0, len(rows), BATCH):
+        publisher.publish_many(_messages(rows[start:start + BATCH]))
+    return len(rows)
+
+
 class OutboxWriter:
     """What a worker sees: `add(cur, type, data, subject)` inside its transaction."""
 
@@ -112,11 +133,7 @@ class Relay:
             rows = cur.fetchall()
             if not rows:
                 return 0  # nothing to send: no broker round trip
-            self.publisher.publish_many([
-                dict(body=row["body"], exchange=row["exchange"], routing_key=row["routing_key"],
-                     content_type=CONTENT_TYPE, message_id=str(row["id"]), declare=[event_exchange(row["exchange"])])
-                for row in rows
-            ])
+            self.publisher.publish_many(_messages(rows))
             for row in rows:
                 metrics.EVENTS_PUBLISHED.labels(self.service, row["routing_key"]).inc()
             cur.execute("UPDATE outbox SET sent_at = clock_timestamp() WHERE id = ANY(%s::uuid[])",

@@ -26,15 +26,17 @@ def _public_ideas(api, municipality):
     return [i for i in page["items"] if i["status"] in ("published", "shortlisted")]
 
 
-def _await_votable(api, ideas, seconds=30):
+def _await_votable(api, municipality, ideas, seconds=30):
     """The ideas reach voting as events; wait until it knows each one's current status."""
+    wanted = {idea["id"]: idea["status"] for idea in ideas}
     deadline = time.monotonic() + seconds
-    for idea in ideas:
-        while api("voting", "GET", f"/api/v1/ideas/{idea['id']}", missing_ok=True) is None or \
-                api("voting", "GET", f"/api/v1/ideas/{idea['id']}")["status"] != idea["status"]:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"voting did not learn of idea {idea['id']} within {seconds}s")
-            time.sleep(0.2)
+    while True:
+        ranked = api("voting", "GET", f"/api/v1/rankings?municipality={municipality}&limit=500")
+        if wanted.items() <= {(r["idea_id"], r["status"]) for r in ranked}:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"voting did not learn of {municipality}'s ideas within {seconds}s")
+        time.sleep(0.2)
 
 
 def _decide(api, idea_id, board, votes, now):
@@ -61,14 +63,14 @@ def _schedule_pilot_milestone(api, idea_id, seconds=30):
 
 
 def load(api):
-    """`api(service, method, path, body=None, role=None, subject=None, missing_ok=False)` -> JSON."""
+    """`api(service, method, path, body=None, role=None, subject=None)` -> the response's JSON."""
     now = datetime.now(timezone.utc)
     staff = partial(api, "voting", role="staff")
     api("voting", "PUT", "/api/v1/municipalities/gera/support-threshold", {"threshold": 10}, role="staff")
     votes = 0
     for municipality, (title, budget) in ROUNDS.items():
         ideas = _public_ideas(api, municipality)
-        _await_votable(api, ideas)
+        _await_votable(api, municipality, ideas)
         staff("POST", "/api/v1/rounds", {"municipality": municipality, "title": title, "budget": budget,
                                          "opens_at": (now - timedelta(days=7)).isoformat(),
                                          "closes_at": (now + timedelta(days=28)).isoformat()})

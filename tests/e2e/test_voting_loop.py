@@ -58,11 +58,9 @@ def test_an_idea_goes_from_submission_through_support_and_the_board_to_pilot(
 def test_the_demo_data_of_make_run_loads_through_the_apis(ideas_api, voting_api, token):
     urls = {"ideas": ideas_api, "voting": voting_api}
 
-    def api(service, method, path, body=None, role=None, subject=None, missing_ok=False):
+    def api(service, method, path, body=None, role=None, subject=None):
         headers = {"Authorization": "Bearer " + token(subject or f"demo-{role}", role)} if role else {}
         response = urls[service](method, path, json=body, headers=headers)
-        if missing_ok and response.status_code == 404:
-            return None
         assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"
         return response.json() if response.content else None
 
