@@ -179,3 +179,36 @@ def test_rankings_reject_bad_queries_naming_the_field(voting_api, voting_service
     assert missing.status_code == 422 and "municipality" in missing.json()["error"]["fields"]
     bad = voting_api("GET", "/api/v1/rankings?municipality=gera&limit=0")
     assert bad.status_code == 422 and "limit" in bad.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize("change,field", [
+    ({"budget": 0}, "budget"),
+    ({"closes_at": "2020-01-01T00:00:00+00:00"}, "closes_at"),
+    ({"opens_at": "2026-01-01T00:00:00"}, "opens_at"),
+    ({"municipality": "atlantis"}, "municipality"),
+    ({"field_of_action": "raumfahrt"}, "field_of_action"),
+    ({"title": ""}, "title"),
+    ({"colour": "red"}, "colour"),
+])
+def test_a_bad_round_is_refused_naming_the_field(voting_api, auth, voting_sql, change, field):
+    body = {"municipality": "gera", "title": "Runde", "budget": 3, "opens_at": "2026-01-01T00:00:00+00:00",
+            "closes_at": "2026-02-01T00:00:00+00:00", **change}
+    response = voting_api("POST", "/api/v1/rounds", json=body, headers=auth("staff"))
+    assert response.status_code == 422, response.text
+    assert field in response.json()["error"]["fields"]
+    assert voting_sql("SELECT count(*) FROM rounds")[0][0] == 0
+
+
+def test_only_staff_open_rounds(voting_api, auth, voting_service):
+    body = {"municipality": "gera", "title": "Runde", "budget": 3, "opens_at": "2026-01-01T00:00:00+00:00",
+            "closes_at": "2026-02-01T00:00:00+00:00"}
+    for role in ("citizen", "board_member", "moderator"):
+        assert voting_api("POST", "/api/v1/rounds", json=body, headers=auth(role)).status_code == 403
+
+
+def test_openapi_and_health_are_served(voting_api, voting_service):
+    paths = voting_api("GET", "/openapi.json").json()["paths"]
+    assert {"/api/v1/ideas/{idea_id}/votes", "/api/v1/rankings", "/api/v1/decisions",
+            "/api/v1/decisions/{decision_id}/votes/me"} <= set(paths)
+    assert set(paths["/api/v1/ideas/{idea_id}/votes"]) == {"post", "delete"}
+    assert voting_api("GET", "/health/ready").status_code == 200
