@@ -1,0 +1,72 @@
+"""SMTP: composing a mail and a connection to the configured server (host, port, TLS, login).
+
+smtplib runs on eventlet's green sockets, so a slow SMTP server blocks only its own sender.
+"""
+import contextlib
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+
+class PermanentFailure(Exception):
+    """The server refused this mail for good (5xx): retrying will not help."""
+
+
+def compose(settings, to, rendered, links, delivery_id):
+    """A multipart (text + HTML) mail with one-click unsubscribe headers (RFC 8058).
+
+    The Message-ID names the delivery, so a mail sent again after a crash can be recognised.
+    """
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = to
+    message["Subject"] = rendered.subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(idstring=str(delivery_id), domain="notifications.smartcity")
+    message["List-Unsubscribe"] = f"<{links['unsubscribe']}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(rendered.text)
+    message.add_alternative(rendered.html, subtype="html")
+    return message
+
+
+class Mailer:
+    def __init__(self, settings):
+        self.settings = settings
+
+    @contextlib.contextmanager
+    def connection(self):
+        """An open, logged-in SMTP connection; any error here means: nothing was sent."""
+        settings = self.settings
+        if settings.smtp_security == "ssl":
+            smtp = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout,
+                                    context=ssl.create_default_context())
+        else:
+            smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout)
+        try:
+            if settings.smtp_security == "starttls":
+                smtp.starttls(context=ssl.create_default_context())
+            if settings.smtp_user:
+                smtp.login(settings.smtp_user, settings.smtp_password or "")
+            yield smtp
+        finally:
+            try:
+                smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                smtp.close()
+
+
+def send(smtp, message):
+    """Send one mail; PermanentFailure for a 5xx refusal, other errors are transient."""
+    try:
+        smtp.send_message(message)
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _ in exc.recipients.values()]
+        if all(code >= 500 for code in codes):
+            raise PermanentFailure(f"SMTP {codes[0]} recipient refused") from None
+        raise
+    except smtplib.SMTPResponseException as exc:
+        if exc.smtp_code >= 500:
+            raise PermanentFailure(f"SMTP {exc.smtp_code} {exc.smtp_error!r}") from None
+        raise
