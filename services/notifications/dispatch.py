@@ -99,34 +99,48 @@ def _send_mail_batch(pool, outbox, channels):
 
 
 def _compose_all(channels, rows):
-    """([(rows, message)], [(row, CANCELLED, None)]): one mail per row, or one digest per subscriber."""
-    mails, cancelled = [], []
+    """([(rows, message)], [(row, outcome, error)]): one mail per row, or one digest per subscriber.
+
+    Rows that are no longer to be sent are cancelled; a mail that cannot be composed fails alone.
+    """
+    messages, outcomes = [], []
     for _, group in groupby(rows, key=lambda row: row["subscriber_id"]):
         group = list(group)
-        subscriber = group[0]
-        confirmations = [row for row in group if row["trigger_type"] == domain.CONFIRMATION]
-        notices = [row for row in group if row["trigger_type"] != domain.CONFIRMATION]
-        links = channels.links(subscriber["access_token"], subscriber["confirm_token"])
-        if subscriber["unsubscribed_at"]:
-            cancelled += group
+        try:
+            mails, cancelled = _mails_for(channels, group)
+        except Exception as exc:
+            log.exception("could not compose mail for deliveries %s", [str(row["id"]) for row in group])
+            outcomes += [(row, FAILED, f"compose: {type(exc).__name__}") for row in group]
             continue
-        if confirmations and subscriber["confirm_token"]:
-            mails.append((confirmations, channels.renderer.confirmation(subscriber["language"], links)))
-        else:
-            cancelled += confirmations  # already confirmed meanwhile
-        if notices and not subscriber["confirmed_at"]:
-            cancelled += notices
-        elif notices and subscriber["digest"] == "immediate":
-            mails += [([row], channels.renderer.notification(subscriber["language"], _item(row), links))
-                      for row in notices]
-        elif notices:
-            items = [_item(row) for row in notices]
-            mails.append((notices, channels.renderer.digest(subscriber["language"], subscriber["digest"], items,
-                                                            links)))
-    messages = [(group, mail.compose(channels.settings, group[0]["email"], rendered,
-                                     channels.links(group[0]["access_token"]), group[0]["id"]))
-                for group, rendered in mails]
-    return messages, [(row, CANCELLED, None) for row in cancelled]
+        outcomes += [(row, CANCELLED, None) for row in cancelled]
+        messages += [(rows_of_mail, mail.compose(channels.settings, group[0]["email"], rendered,
+                                                 channels.links(group[0]["access_token"]), rows_of_mail[0]["id"]))
+                     for rows_of_mail, rendered in mails]
+    return messages, outcomes
+
+
+def _mails_for(channels, group):
+    """One subscriber's due rows -> ([(rows, rendered mail)], cancelled rows)."""
+    subscriber = group[0]
+    if subscriber["unsubscribed_at"]:
+        return [], group
+    language = subscriber["language"]
+    links = channels.links(subscriber["access_token"], subscriber["confirm_token"])
+    confirmations = [row for row in group if row["trigger_type"] == domain.CONFIRMATION]
+    notices = [row for row in group if row["trigger_type"] != domain.CONFIRMATION]
+    mails, cancelled = [], []
+    if confirmations and subscriber["confirm_token"]:
+        mails.append((confirmations, channels.renderer.confirmation(language, links)))
+    else:
+        cancelled += confirmations  # confirmed meanwhile
+    if notices and not subscriber["confirmed_at"]:
+        cancelled += notices
+    elif notices and subscriber["digest"] == "immediate":
+        mails += [([row], channels.renderer.notification(language, _item(row), links)) for row in notices]
+    elif notices:
+        mails.append((notices, channels.renderer.digest(language, subscriber["digest"],
+                                                        [_item(row) for row in notices], links)))
+    return mails, cancelled
 
 
 def _item(row):

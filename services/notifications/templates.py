@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from .domain import MUNICIPAL_TZ, group_for_digest
 
@@ -46,7 +46,7 @@ def _date(value, language):
 
 class Renderer:
     def __init__(self):
-        self.env = Environment(loader=PhrasesLoader(TEMPLATES), undefined=StrictUndefined,
+        self.env = Environment(loader=PhrasesLoader(TEMPLATES),
                                autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
                                trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
         self.env.filters["local_time"] = _local_time
