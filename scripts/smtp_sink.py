@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from email import policy
-from email.parser import BytesHeaderParser
+from email.parser import BytesHeaderParser, BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -55,8 +55,16 @@ def _index_page(maildir):
             + "".join(rows) + "</table>")
 
 
+def _readable(path):
+    """A mail's headers decoded and its plain-text part (the raw file is in the folder)."""
+    message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+    head = "\n".join(f"{name}: {message[name]}" for name in ("Date", "From", "To", "Subject") if message[name])
+    body = message.get_body(("plain",))
+    return f"{head}\n\n{body.get_content() if body is not None else '(no text part)'}"
+
+
 def serve_http(maildir, port):
-    """A read-only page listing the mails; each links to its raw text."""
+    """A read-only page listing the mails; each links to its decoded text."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):
@@ -64,7 +72,7 @@ def serve_http(maildir, port):
             if not name:
                 self._send(200, "text/html; charset=utf-8", _index_page(maildir).encode())
             elif name.endswith(".eml") and "/" not in name and (Path(maildir) / name).is_file():
-                self._send(200, "text/plain; charset=utf-8", (Path(maildir) / name).read_bytes())
+                self._send(200, "text/plain; charset=utf-8", _readable(Path(maildir) / name).encode())
             else:
                 self._send(404, "text/plain", b"not found")
 

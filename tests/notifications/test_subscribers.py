@@ -160,3 +160,21 @@ def test_an_account_links_one_address_only(notifications_api, auth, mailbox):
     response = notifications_api("POST", "/api/v1/subscribers", json={"email": "fritz@work.example.org"},
                                  headers=auth("citizen", subject="fritz"))
     assert response.status_code == 409 and "email" in response.json()["error"]["fields"]
+
+
+def test_the_demo_data_loads_once_through_the_api(notifications_api, notifications_settings, mailbox):
+    from services.notifications import demo
+    from shared.auth import mint
+
+    def api(service, method, path, body=None, role=None):
+        headers = {"Authorization": "Bearer " + mint(notifications_settings.jwt_secret, f"demo-{role}", [role])} \
+            if role else {}
+        response = notifications_api(method, path, json=body, headers=headers)
+        assert response.status_code < 300, response.text
+        return response.json()
+
+    assert not demo.already_loaded(api)
+    assert "announcements" in demo.load(api)
+    assert demo.already_loaded(api)
+    [confirmation] = mailbox.wait(1, to=demo.DEMO_ADDRESS)
+    assert "subscribers/confirm" in links_in(confirmation)
