@@ -17,6 +17,7 @@ import eventlet
 from eventlet.greenpool import GreenPool
 
 from . import domain, mail, repository as repo, webhook
+from .templates import LINK_PLACEHOLDERS
 
 log = logging.getLogger(__name__)
 
@@ -103,11 +104,11 @@ def _compose_all(channels, rows):
 
     Rows that are no longer to be sent are cancelled; a mail that cannot be composed fails alone.
     """
-    messages, outcomes = [], []
+    messages, outcomes, rendered_once = [], [], {}
     for _, group in groupby(rows, key=lambda row: row["subscriber_id"]):
         group = list(group)
         try:
-            mails, cancelled = _mails_for(channels, group)
+            mails, cancelled = _mails_for(channels, group, rendered_once)
         except Exception as exc:
             log.exception("could not compose mail for deliveries %s", [str(row["id"]) for row in group])
             outcomes += [(row, FAILED, f"compose: {type(exc).__name__}") for row in group]
@@ -119,7 +120,7 @@ def _compose_all(channels, rows):
     return messages, outcomes
 
 
-def _mails_for(channels, group):
+def _mails_for(channels, group, rendered_once):
     """One subscriber's due rows -> ([(rows, rendered mail)], cancelled rows)."""
     subscriber = group[0]
     if subscriber["unsubscribed_at"]:
@@ -136,11 +137,19 @@ def _mails_for(channels, group):
     if notices and not subscriber["confirmed_at"]:
         cancelled += notices
     elif notices and subscriber["digest"] == "immediate":
-        mails += [([row], channels.renderer.notification(language, _item(row), links)) for row in notices]
+        mails += [([row], _notification(channels, rendered_once, language, row).with_links(links)) for row in notices]
     elif notices:
         mails.append((notices, channels.renderer.digest(language, subscriber["digest"],
                                                         [_item(row) for row in notices], links)))
     return mails, cancelled
+
+
+def _notification(channels, rendered_once, language, row):
+    """The same notification for every subscriber of a language: rendered once per batch."""
+    key = (row["trigger_event_id"], language)
+    if key not in rendered_once:
+        rendered_once[key] = channels.renderer.notification(language, _item(row), LINK_PLACEHOLDERS)
+    return rendered_once[key]
 
 
 def _item(row):

@@ -17,11 +17,22 @@ TIME_FORMATS = {"de": "%d.%m.%Y, %H:%M Uhr", "en": "%d %b %Y, %H:%M"}
 DATE_FORMATS = {"de": "%d.%m.%Y", "en": "%d %b %Y"}
 
 
+# Stand-ins for a subscriber's own links: a notification is rendered once per language and
+# trigger, then each subscriber's links are put in (`with_links`). They survive HTML escaping.
+LINK_PLACEHOLDERS = {"unsubscribe": "@@UNSUBSCRIBE_URL@@", "manage": "@@MANAGE_URL@@"}
+
+
 @dataclass(frozen=True)
 class Rendered:
     subject: str
     text: str
     html: str
+
+    def with_links(self, links):
+        text, html = self.text, self.html
+        for name, placeholder in LINK_PLACEHOLDERS.items():
+            text, html = text.replace(placeholder, links[name]), html.replace(placeholder, links[name])
+        return Rendered(self.subject, text, html)
 
 
 class PhrasesLoader(FileSystemLoader):
