@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 import uuid
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from email import policy
@@ -153,7 +154,7 @@ def service_env(dsn, args):
             "SMARTCITY_NOTIFICATIONS_SMTP_HOST": HOST, "SMARTCITY_NOTIFICATIONS_SMTP_PORT": str(SMTP_PORT),
             "SMARTCITY_NOTIFICATIONS_SMTP_SECURITY": "none", "SMARTCITY_NOTIFICATIONS_DISPATCH_SECONDS": "0.2",
             "SMARTCITY_NOTIFICATIONS_EMAIL_SENDERS": str(args.senders),
-            "SMARTCITY_NOTIFICATIONS_EMAIL_BATCH": str(args.batch)}
+            "SMARTCITY_NOTIFICATIONS_EMAIL_BATCH": str(args.batch), "SMARTCITY_NOTIFICATIONS_DB_POOL_SIZE": "16"}
 
 
 def publish_pilot_approved(uri):
@@ -171,6 +172,7 @@ def publish_pilot_approved(uri):
 
 def reset_queues(uri):
     """Drop the service's event queues left on the bench vhost, with whatever others published since."""
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")  # nameko imports it; not run here
     from services.notifications.service import NotificationsService
     from shared.subscriber import EventSubscriber
 
@@ -208,7 +210,7 @@ def recipients(maildir):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--subscribers", type=int, default=10_000)
-    parser.add_argument("--senders", type=int, default=4, help="the service's parallel SMTP connections")
+    parser.add_argument("--senders", type=int, default=8, help="the service's parallel SMTP connections")
     parser.add_argument("--batch", type=int, default=100, help="mails per claimed batch")
     parser.add_argument("--connections", type=int, default=4, help="the baseline's SMTP connections")
     parser.add_argument("--json", type=Path, default=RESULTS / "notifications_fanout.json")

@@ -60,8 +60,7 @@ def _record(cur, outbox, settings, outcomes, now):
     sent = [row for row, _ in by_outcome[SENT]]
     if sent:
         repo.mark_sent(cur, [row["id"] for row in sent], now)
-        for row in sent:
-            outbox.add(cur, "NotificationSent", {**_outcome(row), "sent_at": now})
+        outbox.add_many(cur, "NotificationSent", [{**_outcome(row), "sent_at": now} for row in sent])
     for row, error in by_outcome[FAILED]:
         error = domain.public_error(error)
         repo.mark_failed(cur, [row["id"]], error, now)

@@ -36,10 +36,9 @@ def _fan_out(cur, outbox, digest_hour, event_id, trigger_type, occurred_at, cont
     due = {mode: domain.digest_due(mode, now, digest_hour) for mode in domain.DIGESTS}
     repo.add_email_deliveries(cur, event_id, topics, author, due, now)
     repo.add_webhook_deliveries(cur, event_id, trigger_type, content.get("municipality"), now)
-    for item_id in repo.add_feed_items(cur, event_id, topics, author, now):
-        outbox.add(cur, "NotificationSent", {"notification_id": item_id, "channel": "feed",
-                                             "trigger_event_id": event_id, "trigger_type": trigger_type,
-                                             "sent_at": now})
+    outbox.add_many(cur, "NotificationSent", [
+        {"notification_id": item_id, "channel": "feed", "trigger_event_id": event_id, "trigger_type": trigger_type,
+         "sent_at": now} for item_id in repo.add_feed_items(cur, event_id, topics, author, now)])
 
 
 def _content_and_author(cur, data):
