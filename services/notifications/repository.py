@@ -302,7 +302,7 @@ def feed(cur, subject, unread_only, limit, offset):
     cur.execute(
         "SELECT f.id, t.type, t.event_id AS trigger_event_id, t.occurred_at, t.content, f.created_at, f.read_at"
         f" FROM feed_items f JOIN triggers t ON t.event_id = f.trigger_event_id WHERE {where}"
-        " ORDER BY f.created_at DESC, f.id LIMIT %(limit)s OFFSET %(offset)s", params)
+        " ORDER BY t.occurred_at DESC, f.id LIMIT %(limit)s OFFSET %(offset)s", params)
     return cur.fetchall(), counts["total"], counts["unread"]
 
 

@@ -91,7 +91,7 @@ def test_a_daily_digest_groups_by_field_and_idea_in_one_mail(
                                                         "== Allgemein =="))
     assert energie < text.index("* Solardächer") < text.index("Pilotprojekt beschlossen") < umwelt
     assert umwelt < text.index("* Baumkataster") < general < text.index("Meilenstein erreicht")
-    assert [status for status, _, _ in deliveries(notifications_sql)] == ["sent"] * 4
+    wait_for(lambda: [status for status, _, _ in deliveries(notifications_sql)] == ["sent"] * 4, message="all sent")
 
 
 def test_smtp_down_delays_mail_and_nothing_is_lost(notifications_api, notifications_sql, mailbox, auth):
@@ -106,7 +106,7 @@ def test_smtp_down_delays_mail_and_nothing_is_lost(notifications_api, notificati
     mailbox.start()
     [mail] = mailbox.wait(1, to="ida@example.org", timeout=15)
     assert "Vollversammlung" in mail["Subject"]
-    assert [status for status, _, _ in deliveries(notifications_sql)] == ["sent"]
+    wait_for(lambda: [status for status, _, _ in deliveries(notifications_sql)] == ["sent"], message="sent")
 
 
 def test_outcome_events_carry_no_personal_data(notifications_api, notifications_sql, mailbox, auth, tap):

@@ -61,7 +61,8 @@ def test_every_mail_carries_a_one_click_unsubscribe_that_stops_all_mail(
     mailbox.clear()
     announce(notifications_api, auth, title="Themenabend Energie")
     wait_for(lambda: notifications_sql("SELECT count(*) FROM triggers WHERE type = 'Announcement'")[0][0] == 2)
-    assert [status for _, status in sent_to(notifications_sql, "ben@example.org")] == ["sent", "sent"]
+    wait_for(lambda: [status for _, status in sent_to(notifications_sql, "ben@example.org")] == ["sent", "sent"],
+             message="two mails, none after unsubscribing")
     assert mailbox.messages() == []
 
 
