@@ -10,6 +10,7 @@ import html
 import itertools
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -90,13 +91,38 @@ def serve_http(maildir, port):
     server.serve_forever()
 
 
-def start(maildir, port, http_port=None, host="127.0.0.1"):
-    """The sink as a subprocess (a plain Python process: aiosmtpd needs asyncio, not eventlet)."""
+def start(maildir, port, http_port=None, host="127.0.0.1", tls=None, login=None):
+    """The sink as a subprocess (a plain Python process: aiosmtpd needs asyncio, not eventlet).
+
+    tls: (certificate file, key file) to require STARTTLS; login: (user, password) to require AUTH.
+    """
     command = [sys.executable, "-m", "scripts.smtp_sink", "--host", host, "--port", str(port),
                "--maildir", str(maildir)]
     if http_port:
         command += ["--http-port", str(http_port)]
+    if tls:
+        command += ["--tls-cert", str(tls[0]), "--tls-key", str(tls[1])]
+    if login:
+        command += ["--user", login[0], "--password", login[1]]
     return subprocess.Popen(command, cwd=ROOT)
+
+
+def _security(args):
+    """aiosmtpd options for STARTTLS and AUTH, as a real submission server would demand them."""
+    from aiosmtpd.smtp import AuthResult
+
+    options = {}
+    if args.tls_cert:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        options.update(tls_context=context, require_starttls=True)
+    if args.user:
+        def authenticator(server, session, envelope, mechanism, auth_data):
+            valid = auth_data.login == args.user.encode() and auth_data.password == args.password.encode()
+            return AuthResult(success=valid, handled=False)  # aiosmtpd answers 235 or 535
+
+        options.update(auth_required=True, authenticator=authenticator, auth_require_tls=bool(args.tls_cert))
+    return options
 
 
 def main(argv=None):
@@ -107,9 +133,13 @@ def main(argv=None):
     parser.add_argument("--port", type=int, default=1025)
     parser.add_argument("--maildir", default=str(ROOT / "var" / "mail"))
     parser.add_argument("--http-port", type=int, help="also serve a page listing the mails")
+    parser.add_argument("--tls-cert", help="require STARTTLS with this certificate (PEM) ...")
+    parser.add_argument("--tls-key", help="... and its key")
+    parser.add_argument("--user", help="require AUTH LOGIN/PLAIN with this user ...")
+    parser.add_argument("--password", help="... and password")
     args = parser.parse_args(argv)
     controller = Controller(EmlWriter(args.maildir), hostname=args.host, port=args.port,
-                            data_size_limit=10 * 1024 * 1024)
+                            data_size_limit=10 * 1024 * 1024, **_security(args))
     controller.start()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"SMTP sink on {args.host}:{args.port}, mails in {args.maildir}", file=sys.stderr, flush=True)

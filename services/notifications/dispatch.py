@@ -15,6 +15,7 @@ from itertools import groupby
 
 import eventlet
 from eventlet.greenpool import GreenPool
+from prometheus_client import Counter
 
 from . import domain, mail, repository as repo, webhook
 from .templates import LINK_PLACEHOLDERS
@@ -22,6 +23,9 @@ from .templates import LINK_PLACEHOLDERS
 log = logging.getLogger(__name__)
 
 SENT, FAILED, RETRY, CANCELLED = "sent", "failed", "retry", "cancelled"
+DELIVERIES = Counter("smartcity_notifications_deliveries_total",
+                     "Mails and webhook POSTs by channel and outcome (sent, failed, retry, cancelled)",
+                     ["channel", "outcome"])
 
 
 def _now():
@@ -57,6 +61,7 @@ def _record(cur, outbox, settings, outcomes, now):
         if outcome == RETRY and row["channel"] == "email" and row["attempts"] + 1 >= settings.email_max_attempts:
             outcome, error = FAILED, f"gave up after {row['attempts'] + 1} attempts: {error}"
         by_outcome[outcome].append((row, error))
+        DELIVERIES.labels(row["channel"], outcome).inc()
     sent = [row for row, _ in by_outcome[SENT]]
     if sent:
         repo.mark_sent(cur, [row["id"] for row in sent], now)

@@ -38,6 +38,9 @@ def compose(settings, to, rendered, links, delivery_id):
 class Mailer:
     def __init__(self, settings):
         self.settings = settings
+        # verifies the server's certificate chain and host name; a private relay's CA via SMTP_CA_FILE
+        self.tls = ssl.create_default_context(cafile=settings.smtp_ca_file) if settings.smtp_security != "none" \
+            else None
 
     @contextlib.contextmanager
     def connection(self):
@@ -45,12 +48,12 @@ class Mailer:
         settings = self.settings
         if settings.smtp_security == "ssl":
             smtp = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout,
-                                    context=ssl.create_default_context())
+                                    context=self.tls)
         else:
             smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout)
         try:
             if settings.smtp_security == "starttls":
-                smtp.starttls(context=ssl.create_default_context())
+                smtp.starttls(context=self.tls)
             if settings.smtp_user:
                 smtp.login(settings.smtp_user, settings.smtp_password or "")
             yield smtp

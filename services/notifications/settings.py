@@ -16,6 +16,7 @@ class NotificationSettings:
     smtp_security: str  # none | starttls | ssl (implicit TLS, port 465)
     smtp_user: str | None
     smtp_password: str | None
+    smtp_ca_file: str | None  # trust this CA for the server's certificate (else the system's)
     smtp_timeout: float
     mail_from: str
     public_url: str  # where the links in mails point: confirmation, unsubscribe, data export
@@ -44,6 +45,7 @@ def load(service="notifications"):
         smtp_security=security,
         smtp_user=get("SMTP_USER", None) or None,
         smtp_password=get("SMTP_PASSWORD", None) or None,
+        smtp_ca_file=get("SMTP_CA_FILE", None) or None,
         smtp_timeout=float(get("SMTP_TIMEOUT_SECONDS", "10")),
         mail_from=get("MAIL_FROM", "SmartCity Beteiligung <beteiligung@smartcity.invalid>"),
         public_url=get("PUBLIC_URL", "http://127.0.0.1:8003").rstrip("/"),

@@ -41,6 +41,11 @@ TABLES = ["feed_items", "deliveries", "triggers", "subscriptions", "subscribers"
 
 # --- the SMTP server ----------------------------------------------------------------------------
 
+def listening(port):
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 class SmtpSink:
     """scripts/smtp_sink.py as a subprocess on SMTP_PORT; stop() and start() simulate an outage."""
 
@@ -50,17 +55,12 @@ class SmtpSink:
 
     def start(self):
         self.process = smtp_sink.start(self.maildir, SMTP_PORT)
-        wait_for(self._answers, timeout=15, message="the SMTP sink to listen")
+        wait_for(lambda: listening(SMTP_PORT), timeout=15, message="the SMTP sink to listen")
 
     def stop(self):
         self.process.terminate()
         self.process.wait(timeout=10)
-        wait_for(lambda: not self._answers(), message="the SMTP sink to stop listening")
-
-    @staticmethod
-    def _answers():
-        with socket.socket() as sock:
-            return sock.connect_ex(("127.0.0.1", SMTP_PORT)) == 0
+        wait_for(lambda: not listening(SMTP_PORT), message="the SMTP sink to stop listening")
 
     def clear(self):
         for path in smtp_sink.mails(self.maildir):

@@ -106,6 +106,8 @@ def test_smtp_down_delays_mail_and_nothing_is_lost(notifications_api, notificati
     mailbox.start()
     [mail] = mailbox.wait(1, to="ida@example.org", timeout=15)
     assert "Vollversammlung" in mail["Subject"]
+    metrics = notifications_api("GET", "/metrics").text
+    assert 'smartcity_notifications_deliveries_total{channel="email",outcome="retry"}' in metrics
     wait_for(lambda: [status for status, _, _ in deliveries(notifications_sql)] == ["sent"], message="sent")
 
 
