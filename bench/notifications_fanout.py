@@ -85,8 +85,8 @@ def drop_database(dsn):
 def add_subscribers(dsn, count):
     """`count` confirmed subscribers (half German, half English) following MUNICIPALITY's pilot decisions."""
     now = datetime.now(timezone.utc)
-    rows = [(uuid.uuid4(), f"citizen-{n:05d}@bench.example.org", "de" if n % 2 else "en", secrets.token_urlsafe(32), now)
-            for n in range(count)]
+    rows = [(uuid.uuid4(), f"citizen-{n:05d}@bench.example.org", "de" if n % 2 else "en", secrets.token_urlsafe(32),
+             now) for n in range(count)]
     with contextlib.closing(psycopg2.connect(dsn)) as conn, conn, conn.cursor() as cur:
         psycopg2.extras.execute_values(
             cur, "INSERT INTO subscribers (id, email, language, digest, access_token, created_at, confirmed_at)"
@@ -159,7 +159,8 @@ def service_env(dsn, args):
 
 def publish_pilot_approved(uri):
     event = make_event("voting", "PilotApproved", {
-        "idea_id": uuid.uuid4(), "municipality": MUNICIPALITY, "field_of_action": "energie", "decision_id": uuid.uuid4(),
+        "idea_id": uuid.uuid4(), "municipality": MUNICIPALITY, "field_of_action": "energie",
+        "decision_id": uuid.uuid4(),
         "tally": {"yes": 7, "no": 2, "abstain": 1}, "board_size": 11, "quorum": 6, "quorum_met": True,
         "majority_rule": "simple", "decided_at": datetime.now(timezone.utc)})
     with Connection(uri, transport_options={"confirm_publish": True}) as conn:
@@ -181,7 +182,8 @@ def reset_queues(uri):
         for name in dir(NotificationsService):
             for entrypoint in getattr(getattr(NotificationsService, name), "nameko_entrypoints", ()):
                 if isinstance(entrypoint, EventSubscriber):
-                    channel.queue_delete(f"evt-{entrypoint.source_service}-{entrypoint.event_type}--notifications.{name}")
+                    source, event_type = entrypoint.source_service, entrypoint.event_type
+                    channel.queue_delete(f"evt-{source}-{event_type}--notifications.{name}")
 
 
 def outcome(dsn, event_id):
@@ -257,7 +259,8 @@ def main(argv=None):
     rate, baseline_rate = args.subscribers / last, args.subscribers / base_last
     checks = [
         (f"service mails/s >= {TARGET_RATE}", rate >= TARGET_RATE, f"{rate:.0f}"),
-        ("every subscriber got exactly one mail", sorted(got) == sorted(addresses), f"{len(set(got))} distinct of {len(got)}"),
+        ("every subscriber got exactly one mail", sorted(got) == sorted(addresses),
+         f"{len(set(got))} distinct of {len(got)}"),
         ("every delivery marked sent", sent == args.subscribers, f"{sent}"),
         ("every NotificationSent published", published == args.subscribers, f"{published}"),
     ]

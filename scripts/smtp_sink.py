@@ -48,8 +48,9 @@ def _index_page(maildir):
     for path in reversed(mails(maildir)):
         with path.open("rb") as handle:
             headers = BytesHeaderParser(policy=policy.default).parse(handle)
-        rows.append(f"<tr><td>{html.escape(str(headers['Date'] or ''))}</td><td>{html.escape(str(headers['To'] or ''))}"
-                    f"</td><td><a href='/{path.name}'>{html.escape(str(headers['Subject'] or '(no subject)'))}</a></td></tr>")
+        date, to, subject = (html.escape(str(headers[name] or "")) for name in ("Date", "To", "Subject"))
+        link = f"<a href='/{path.name}'>{subject or '(no subject)'}</a>"
+        rows.append(f"<tr><td>{date}</td><td>{to}</td><td>{link}</td></tr>")
     return ("<!doctype html><meta charset=utf-8><title>SmartCity mail sink</title>"
             f"<h1>Mails received ({len(rows)})</h1><p>Folder: {html.escape(str(maildir))}</p>"
             "<table border=1 cellpadding=4><tr><th>Date</th><th>To</th><th>Subject</th></tr>"

@@ -7,8 +7,8 @@ from functools import partial
 
 DEMO_ADDRESS = "buergerin@example.org"
 ANNOUNCEMENTS = [
-    {"municipality": "gera", "title": "Themenabend der SMARTCity-Arbeitsgruppen", "starts_at": "2021-02-23T17:00:00+01:00",
-     "link": "https://unser.gera.de",
+    {"municipality": "gera", "title": "Themenabend der SMARTCity-Arbeitsgruppen",
+     "starts_at": "2021-02-23T17:00:00+01:00", "link": "https://unser.gera.de",
      "description": "Impulsvorträge und Diskussion; jeder kann sich einloggen, auch als stiller Zuhörer."},
     {"municipality": "gera", "title": "4. Vollversammlung: die Themenspeicher werden vorgestellt",
      "starts_at": "2021-04-14T17:00:00+02:00", "place": "Gera", "link": "https://unser.gera.de"},

@@ -238,7 +238,7 @@ def webhook_failed(cur, webhook_id):
 
 
 def disable_webhook(cur, webhook_id, error, now):
-    """Disable it and fail its pending deliveries; returns those (id, channel, trigger_event_id, trigger_type, attempts)."""
+    """Disable it and fail its pending deliveries; returns those rows (id, channel, trigger, attempts)."""
     cur.execute("UPDATE webhooks SET disabled_at = %s WHERE id = %s", (now, webhook_id))
     cur.execute(
         "UPDATE deliveries d SET status = 'failed', failed_at = %s, last_error = %s FROM triggers t"
@@ -296,8 +296,8 @@ def announcements(cur, municipality, limit, offset):
 def feed(cur, subject, unread_only, limit, offset):
     where = "f.subject = %(subject)s" + (" AND f.read_at IS NULL" if unread_only else "")
     params = {"subject": subject, "limit": limit, "offset": offset}
-    cur.execute(f"SELECT count(*) AS total, count(*) FILTER (WHERE f.read_at IS NULL) AS unread"
-                f" FROM feed_items f WHERE f.subject = %(subject)s", params)
+    cur.execute("SELECT count(*) AS total, count(*) FILTER (WHERE f.read_at IS NULL) AS unread"
+                " FROM feed_items f WHERE f.subject = %(subject)s", params)
     counts = cur.fetchone()
     cur.execute(
         "SELECT f.id, t.type, t.event_id AS trigger_event_id, t.occurred_at, t.content, f.created_at, f.read_at"

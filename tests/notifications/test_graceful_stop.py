@@ -1,16 +1,13 @@
 """SIGTERM in the middle of sending: the service stops within 5 s and every mail sent is recorded."""
 import dataclasses
+import json
 import os
-import signal
-import subprocess
-import sys
-import time
 
 import psycopg2
 import pytest
 
 from tests.conftest import SLOT
-from tests.fixtures import fresh_database, wait_for
+from tests.fixtures import fresh_database, sigterm_when
 
 pytestmark = pytest.mark.integration
 
@@ -22,8 +19,8 @@ def backlog(dsn):
     """MAILS confirmed subscribers, each with one due mail about one announcement."""
     with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute("INSERT INTO triggers (event_id, type, occurred_at, content) VALUES ('stop-test', 'Announcement',"
-                    " now(), '{\"municipality\": \"gera\", \"title\": \"Plenum\", \"starts_at\": \"2030-01-01T18:00:00Z\","
-                    " \"place\": \"Rathaus\"}')")
+                    " now(), %s)", (json.dumps({"municipality": "gera", "title": "Plenum", "place": "Rathaus",
+                                                "starts_at": "2030-01-01T18:00:00+00:00"}),))
         cur.execute("INSERT INTO subscribers (id, email, language, digest, access_token, created_at, confirmed_at)"
                     " SELECT gen_random_uuid(), 'stop-' || n || '@example.org', 'de', 'immediate', md5(n::text) || n,"
                     " now(), now() FROM generate_series(1, %s) AS n", (MAILS,))
@@ -49,18 +46,8 @@ def test_sigterm_while_sending_stops_within_five_seconds_and_loses_nothing(notif
     env = {**os.environ, "SMARTCITY_NOTIFICATIONS_DATABASE_URL": settings.database_url,
            "SMARTCITY_NOTIFICATIONS_HTTP_ADDRESS": f"127.0.0.1:{PORT}",
            "SMARTCITY_NOTIFICATIONS_DISPATCH_SLICE_SECONDS": "1"}  # a stop waits for the round's slice
-    process = subprocess.Popen([sys.executable, "-m", "shared.runner", "notifications"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        wait_for(lambda: len(mailbox.messages()) >= 100, timeout=30, message="sending under way")
-        started = time.monotonic()
-        process.send_signal(signal.SIGTERM)
-        code = process.wait(timeout=10)
-        elapsed = time.monotonic() - started
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert code == 0, process.stderr.read().decode()[-2000:]
+    code, elapsed, stderr = sigterm_when("notifications", env, lambda: len(mailbox.messages()) >= 100)
+    assert code == 0, stderr
     assert elapsed < 5.0, f"took {elapsed:.1f}s to stop"
     sent, pending = counts(settings.database_url)
     assert sent + pending == MAILS and pending > 0  # stopped midway

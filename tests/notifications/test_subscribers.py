@@ -144,10 +144,9 @@ def test_the_nested_error_names_the_missing_field_of_a_subscription(notification
         "field_of_action": ["required for kind field"]}
 
 
-@pytest.mark.parametrize("path", ["/api/v1/subscribers/confirm?token=" + "x" * 43, "/api/v1/unsubscribe?token=" + "x" * 43,
-                                  "/api/v1/subscriber?token=" + "x" * 43])
+@pytest.mark.parametrize("path", ["/api/v1/subscribers/confirm", "/api/v1/unsubscribe", "/api/v1/subscriber"])
 def test_unknown_tokens_are_404(notifications_api, path):
-    assert notifications_api("GET", path).status_code == 404
+    assert notifications_api("GET", f"{path}?token={'x' * 43}").status_code == 404
 
 
 def test_managing_without_any_token_is_401_and_a_short_token_422(notifications_api):
