@@ -48,7 +48,7 @@ from bench.ideas_throughput import amqp_uri, cpu_seconds, stop
 from scripts import smtp_sink
 from services.notifications.mail import compose
 from services.notifications.settings import load as load_settings
-from services.notifications.templates import Renderer
+from services.notifications.rendering import Renderer
 from shared import config
 from shared.envelope import CONTENT_TYPE, exchange_of, make_event
 from shared.migrate import migrate

@@ -3,7 +3,7 @@ from nameko.extensions import DependencyProvider
 
 from . import settings
 from .mail import Mailer
-from .templates import Renderer
+from .rendering import Renderer
 
 
 class Channels(DependencyProvider):

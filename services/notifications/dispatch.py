@@ -18,11 +18,12 @@ from eventlet.greenpool import GreenPool
 from prometheus_client import Counter
 
 from . import domain, mail, repository as repo, webhook
-from .templates import LINK_PLACEHOLDERS
+from .rendering import LINK_PLACEHOLDERS
 
 log = logging.getLogger(__name__)
 
 SENT, FAILED, RETRY, CANCELLED = "sent", "failed", "retry", "cancelled"
+WEBHOOK_BATCH = 50  # deliveries claimed at once; POSTed in parallel across webhooks (at most 20)
 DELIVERIES = Counter("smartcity_notifications_deliveries_total",
                      "Mails and webhook POSTs by channel and outcome (sent, failed, retry, cancelled)",
                      ["channel", "outcome"])
@@ -191,7 +192,7 @@ def _send_webhook_batch(pool, outbox, channels):
     settings = channels.settings
     now = _now()
     with pool.transaction() as cur:
-        rows = repo.claim_due_webhooks(cur, settings.email_batch, now)
+        rows = repo.claim_due_webhooks(cur, WEBHOOK_BATCH, now)
         if not rows:
             return 0
         by_webhook = defaultdict(list)

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import pytest
 
 from services.notifications import domain
-from services.notifications.templates import Renderer
+from services.notifications.rendering import Renderer
 
 LINKS = {"unsubscribe": "https://x/api/v1/unsubscribe?token=t", "manage": "https://x/api/v1/subscriber?token=t",
          "confirm": "https://x/api/v1/subscribers/confirm?token=c"}

@@ -19,7 +19,7 @@ from cryptography.x509.oid import NameOID
 
 from scripts import smtp_sink
 from services.notifications import mail, settings as notification_settings
-from services.notifications.templates import Renderer
+from services.notifications.rendering import Renderer
 from tests.conftest import SLOT
 from tests.fixtures import wait_for
 from tests.notifications.conftest import listening, text_of
