@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test unit venv infra migrate contract bench bench-ideas bench-voting clean
+.PHONY: run test unit venv infra migrate contract bench bench-ideas bench-voting bench-notifications clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,13 +37,16 @@ contract: venv
 	$(BIN)/smartcity contract --write
 
 ## Every benchmark in bench/, one after another (each prints its figures and ratio to a raw baseline).
-bench: bench-ideas bench-voting
+bench: bench-ideas bench-voting bench-notifications
 
 bench-ideas: venv infra
 	$(BIN)/python -m bench.ideas_throughput
 
 bench-voting: venv infra
 	$(BIN)/python -m bench.voting_throughput
+
+bench-notifications: venv infra
+	$(BIN)/python -m bench.notifications_fanout
 
 clean:
 	rm -rf $(VENV)

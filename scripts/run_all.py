@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from scripts import smtp_sink
 from shared import config
 from shared.auth import ROLES, mint
 from shared.amqp import Publisher
@@ -23,6 +24,8 @@ from shared.outbox import replay
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = [name for name in config.HTTP_PORTS if (ROOT / "services" / name / "service.py").exists()]
+# The notifications service's default SMTP server: a sink whose mails a person can read.
+MAILDIR, SMTP_PORT, MAIL_PAGE_PORT = ROOT / "var" / "mail", 1025, 8025
 
 
 def url_of(service):
@@ -95,12 +98,13 @@ def main():
     env = {**os.environ, "SMARTCITY_LOG_FORMAT": os.environ.get("SMARTCITY_LOG_FORMAT", "text")}
     processes = {name: subprocess.Popen([sys.executable, "-m", "shared.runner", name], env=env, cwd=ROOT)
                  for name in SERVICES}
+    sink = smtp_sink.start(MAILDIR, SMTP_PORT, MAIL_PAGE_PORT)
 
     def shutdown():
-        for process in processes.values():
+        for process in [*processes.values(), sink]:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
-        for process in processes.values():
+        for process in [*processes.values(), sink]:
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -129,6 +133,7 @@ def main():
     for name in SERVICES:
         base = url_of(name)
         print(f"  {name:<14} {base}/api/v1/   {base}/openapi.json   {base}/metrics   {base}/health/ready")
+    print(f"  mail sink      http://127.0.0.1:{MAIL_PAGE_PORT}/   (SMTP 127.0.0.1:{SMTP_PORT}; files in {MAILDIR})")
     print("\n  RabbitMQ       amqp://guest:guest@127.0.0.1:5672/  exchanges: " +
           ", ".join(f"{name}.events" for name in SERVICES))
     print("\nDevelopment tokens (valid 7 days; `smartcity token --sub ID --roles R` mints more):")

@@ -13,6 +13,7 @@ import logging
 import eventlet
 from eventlet.queue import Empty, LightQueue
 from nameko.extensions import DependencyProvider
+from psycopg2.extras import execute_values
 
 from shared import metrics
 from shared.amqp import Publisher, event_exchange
@@ -66,6 +67,14 @@ def replay(pool, publisher, event_types=None):
     return len(rows)
 
 
+def write_many(cur, service, event_type, datas):
+    """Like `write` for many events of one type (without subject), in one INSERT: for fan-outs."""
+    envelopes = [make_event(service, event_type, data) for data in datas]
+    execute_values(cur, "INSERT INTO outbox (id, exchange, routing_key, body) VALUES %s",
+                   [(e["id"], exchange_of(service), event_type, json.dumps(e)) for e in envelopes])
+    return envelopes
+
+
 class OutboxWriter:
     """What a worker sees: `add(cur, type, data, subject)` inside its transaction."""
 
@@ -77,6 +86,11 @@ class OutboxWriter:
         envelope = write(cur, self.service, event_type, data, subject)
         self.written.append(envelope["id"])
         return envelope
+
+    def add_many(self, cur, event_type, datas):
+        envelopes = write_many(cur, self.service, event_type, datas)
+        self.written.extend(envelope["id"] for envelope in envelopes)
+        return envelopes
 
 
 class Relay:

@@ -1,5 +1,8 @@
 """Fixtures on the real broker and database."""
 import json
+import signal
+import subprocess
+import sys
 import time
 
 import psycopg2
@@ -22,6 +25,21 @@ def wait_for(predicate, timeout=10.0, interval=0.05, message="condition"):
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+def sigterm_when(service, env, ready, timeout=30):
+    """Run `python -m shared.runner <service>`, SIGTERM it once `ready()`: (exit code, seconds to stop, stderr)."""
+    process = subprocess.Popen([sys.executable, "-m", "shared.runner", service], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_for(ready, timeout=timeout, interval=0.2, message=f"{service} ready")
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=10)
+        return code, time.monotonic() - started, process.stderr.read().decode()[-2000:]
+    finally:
+        if process.poll() is None:
+            process.kill()
 
 
 def fresh_database(settings):

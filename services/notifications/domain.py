@@ -1,0 +1,150 @@
+"""The notifications domain: who hears of what, when digests go out, retry timing. Pure: no I/O."""
+import hashlib
+import hmac
+import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+MUNICIPAL_TZ = ZoneInfo("Europe/Berlin")
+
+LANGUAGES = ("de", "en")
+DIGESTS = ("immediate", "daily", "weekly")
+
+# What one can subscribe to. A subscription is stored as a topic string, e.g. "field:gera/energie".
+IDEA, FIELD, MILESTONES, PILOT_DECISIONS, ANNOUNCEMENTS = (
+    "idea", "field", "milestones", "pilot_decisions", "announcements")
+KINDS = (IDEA, FIELD, MILESTONES, PILOT_DECISIONS, ANNOUNCEMENTS)
+AUTHOR = "author"  # not a subscription: the idea's author hears of their own idea
+
+ANNOUNCEMENT = "Announcement"  # staff-posted; the only trigger that is not an event on the bus
+CONFIRMATION = "SubscriptionConfirmation"  # the double opt-in mail
+
+# Trigger type -> who hears of it.
+AUDIENCE = {
+    "IdeaSubmitted": (AUTHOR,),  # the confirmation of receipt; not public before moderation
+    "IdeaPublished": (AUTHOR, IDEA, FIELD),
+    "IdeaRejected": (AUTHOR,),  # the reason is for the author only
+    "IdeaStatusChanged": (AUTHOR, IDEA, FIELD),
+    "SupportThresholdReached": (AUTHOR, IDEA, FIELD),
+    "PilotApproved": (AUTHOR, IDEA, FIELD, PILOT_DECISIONS),
+    "PilotRejected": (AUTHOR, IDEA, FIELD, PILOT_DECISIONS),
+    "MilestoneReached": (IDEA, MILESTONES),
+    "MilestoneOverdue": (IDEA, MILESTONES),
+    ANNOUNCEMENT: (ANNOUNCEMENTS,),
+}
+TRIGGER_TYPES = tuple(AUDIENCE)
+
+
+def topic(kind, municipality=None, idea_id=None, field_of_action=None):
+    """The stored form of a subscription."""
+    if kind == IDEA:
+        return f"idea:{idea_id}"
+    if kind == FIELD:
+        return f"field:{municipality}/{field_of_action}"
+    return f"{kind}:{municipality}"
+
+
+def subscription_of(stored_topic):
+    """The API form of a stored topic (inverse of `topic`)."""
+    kind, _, scope = stored_topic.partition(":")
+    if kind == IDEA:
+        return {"kind": kind, "idea_id": scope}
+    if kind == FIELD:
+        municipality, _, field = scope.partition("/")
+        return {"kind": kind, "municipality": municipality, "field_of_action": field}
+    return {"kind": kind, "municipality": scope}
+
+
+def topics_for(trigger_type, content):
+    """The subscription topics a trigger reaches (the author is handled apart)."""
+    audience = AUDIENCE[trigger_type]
+    municipality, idea_id = content.get("municipality"), content.get("idea_id")
+    found = []
+    if IDEA in audience and idea_id:
+        found.append(topic(IDEA, idea_id=idea_id))
+    if FIELD in audience and content.get("field_of_action"):
+        found.append(topic(FIELD, municipality, field_of_action=content["field_of_action"]))
+    for kind in (MILESTONES, PILOT_DECISIONS, ANNOUNCEMENTS):
+        if kind in audience:
+            found.append(topic(kind, municipality))
+    return found
+
+
+def reaches_author(trigger_type):
+    return AUTHOR in AUDIENCE[trigger_type]
+
+
+# --- timing -------------------------------------------------------------------------------
+
+def digest_due(mode, now, hour=7):
+    """When a notification for a subscriber with this digest mode goes out.
+
+    immediate: now; daily: the next `hour` o'clock, municipal time; weekly: the next Monday then.
+    """
+    if mode == "immediate":
+        return now
+    local = now.astimezone(MUNICIPAL_TZ)
+    due = local.replace(hour=hour, minute=0, second=0, microsecond=0)
+    if mode == "weekly":
+        due += timedelta(days=(-local.weekday()) % 7)
+        step = timedelta(days=7)
+    else:
+        step = timedelta(days=1)
+    if due <= local:
+        due += step
+    # wall-clock arithmetic in the zone: 07:00 stays 07:00 across a DST change
+    return due.replace(tzinfo=None).replace(tzinfo=MUNICIPAL_TZ)
+
+
+def backoff_seconds(attempts, base, cap):
+    """Exponential backoff after the `attempts`-th failure: base, 2·base, 4·base, … at most cap."""
+    return min(cap, base * 2 ** max(0, attempts - 1))
+
+
+def confirmation_expired(expires_at, now):
+    return expires_at is None or now >= expires_at
+
+
+# --- digests ------------------------------------------------------------------------------
+
+def group_for_digest(items):
+    """Digest layout: [(field or None, [(idea title or None, [items])])], in order of first mention.
+
+    Items about no idea (strategy-wide milestones) are under idea None; items without a field
+    (milestones, announcements) come last, under field None.
+    """
+    fields = {}
+    for item in items:
+        field = item.get("field_of_action")
+        idea = (item.get("idea_title") or item["idea_id"]) if item.get("idea_id") else None
+        fields.setdefault(field, {}).setdefault(idea, []).append(item)
+    ordered = sorted(fields.items(), key=lambda entry: entry[0] is None)
+    return [(field, list(ideas.items())) for field, ideas in ordered]
+
+
+# --- webhooks -----------------------------------------------------------------------------
+
+SIGNATURE_HEADER = "X-SmartCity-Signature"
+TIMESTAMP_HEADER = "X-SmartCity-Timestamp"
+
+
+def signature(secret, timestamp, body):
+    """HMAC-SHA256 over "<timestamp>.<body>", as receivers verify it (see the README)."""
+    message = str(timestamp).encode() + b"." + body
+    return "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def signature_valid(secret, timestamp, body, received, now, tolerance_seconds=300):
+    """What a receiver checks: the signature matches and the timestamp is recent (no replays)."""
+    fresh = abs(now - int(timestamp)) <= tolerance_seconds
+    return fresh and hmac.compare_digest(signature(secret, timestamp, body), received)
+
+
+# --- errors in events and the log --------------------------------------------------------
+
+_ADDRESS = re.compile(r"[^\s<>\"']+@[^\s<>\"']+")
+
+
+def public_error(text, limit=300):
+    """An error text fit for an event or the delivery log: addresses removed, length bounded."""
+    return _ADDRESS.sub("<address>", text)[:limit]

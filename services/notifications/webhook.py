@@ -1,0 +1,43 @@
+"""Webhooks: the signed HTTP POST to another city system.
+
+Headers: X-SmartCity-Timestamp (Unix seconds), X-SmartCity-Signature ("sha256=" + hex HMAC-SHA256
+with the webhook's secret over "<timestamp>.<body>"), X-SmartCity-Delivery (the delivery id,
+stable across retries: deduplicate on it) and X-SmartCity-Event-Type.
+"""
+import json
+import time
+import urllib.error
+import urllib.request
+
+from .domain import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
+
+
+def body_of(delivery):
+    """What a receiver gets: the delivery id, the trigger and what it says (no personal data)."""
+    return json.dumps({
+        "id": str(delivery["id"]), "type": delivery["trigger_type"], "event_id": delivery["trigger_event_id"],
+        "occurred_at": delivery["occurred_at"].isoformat(), "data": delivery["content"],
+    }, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def post(delivery, timeout):
+    """POST one delivery, signed now; None on a 2xx answer, else a short error (no body echoed)."""
+    body = body_of(delivery)
+    timestamp = str(int(time.time()))
+    request = urllib.request.Request(delivery["url"], data=body, method="POST", headers={
+        "Content-Type": "application/json",
+        "User-Agent": "smartcity-notifications/1",
+        "X-SmartCity-Delivery": str(delivery["id"]),
+        "X-SmartCity-Event-Type": delivery["trigger_type"],
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: signature(delivery["secret"], timestamp, body),
+    })
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            response.read()
+        return None
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        return f"HTTP {exc.code}"
+    except (urllib.error.URLError, OSError) as exc:
+        return f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
