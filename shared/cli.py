@@ -5,6 +5,7 @@
   smartcity dlq list SERVICE               show parked (dead-lettered) messages
   smartcity dlq replay SERVICE [--id ID]   send parked messages back to their queue
   smartcity contract [--write]             check (or regenerate) docs/events from the code
+  smartcity reporting rebuild              replay the reporting event log into fresh projections
 """
 import argparse
 import json
@@ -69,6 +70,15 @@ def _contract(args):
     return 1 if drift else 0
 
 
+def _reporting(args):
+    from services.reporting.rebuild import rebuild_with_progress_bar
+
+    result = rebuild_with_progress_bar(config.database_url_for("reporting"), args.batch_size)
+    print(f"rebuilt the reporting projections from {result.events:,} events in {result.seconds:.2f} s"
+          f" ({result.rate:,.0f} events/s)")
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="smartcity", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -94,6 +104,11 @@ def main(argv=None):
     p = sub.add_parser("contract", help="check docs/events against the code, or --write it")
     p.add_argument("--write", action="store_true")
     p.set_defaults(func=_contract)
+
+    p = sub.add_parser("reporting", help="reporting service tasks: rebuild its projections from its event log")
+    p.add_argument("action", choices=["rebuild"])
+    p.add_argument("--batch-size", type=int, default=10_000, help="events fetched per round trip (default 10000)")
+    p.set_defaults(func=_reporting)
 
     args = parser.parse_args(argv)
     try:
