@@ -2,6 +2,7 @@
 # Makes sure PostgreSQL and RabbitMQ answer on their configured host/port.
 # Starts them when installed but stopped; installs them with apt when running as root
 # on Debian/Ubuntu and they are missing; otherwise stops with a message saying what to do.
+# Also installs the test tools promtool (Debian's prometheus) and headless Chromium.
 set -euo pipefail
 
 PG_HOST=${SMARTCITY_PG_HOST:-127.0.0.1}
@@ -73,6 +74,32 @@ start_rabbitmq() {
   say "starting RabbitMQ"
   rabbitmq-server -detached >/dev/null 2>&1 || true
 }
+
+without_service_start() {  # command...: run it with Debian's service starts suppressed
+  # Installing Debian's prometheus would start a Prometheus server on :9090; the tests only need
+  # promtool. A policy-rc.d answering 101 tells the package scripts not to start anything.
+  local policy=/usr/sbin/policy-rc.d
+  if [[ -e $policy ]]; then "$@"; return; fi
+  printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy"
+  local status=0
+  "$@" || status=$?
+  rm -f "$policy"
+  return $status
+}
+
+ensure_test_tools() {
+  local missing=()
+  command -v promtool >/dev/null || missing+=(prometheus)
+  [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+  ((${#missing[@]})) || return 0
+  if can_apt; then
+    without_service_start apt_install --no-install-recommends "${missing[@]}"
+  else
+    say "missing ${missing[*]} (promtool and headless Chromium for the reporting tests): apt-get install ${missing[*]}"
+  fi
+}
+
+ensure_test_tools
 
 if ! reachable "$PG_HOST" "$PG_PORT"; then
   is_local "$PG_HOST" || { say "PostgreSQL at $PG_HOST:$PG_PORT is not reachable"; exit 1; }

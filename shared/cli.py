@@ -7,6 +7,7 @@
   smartcity replay SERVICE [--type T ...]  publish a service's past events again (for a new subscriber)
   smartcity contract [--write]             check (or regenerate) docs/events from the code
   smartcity verify-ledger                  check the voting ledger's hash chains against the totals
+  smartcity reporting rebuild              replay the reporting event log into fresh projections
 """
 import argparse
 import json
@@ -103,6 +104,15 @@ def _verify_ledger(args):
     return 1 if problems else 0
 
 
+def _reporting(args):
+    from services.reporting.rebuild import rebuild_with_progress_bar
+
+    result = rebuild_with_progress_bar(config.database_url_for("reporting"), args.batch_size)
+    print(f"rebuilt the reporting projections from {result.events:,} events in {result.seconds:.2f} s"
+          f" ({result.rate:,.0f} events/s)")
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="smartcity", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -136,6 +146,11 @@ def main(argv=None):
 
     p = sub.add_parser("verify-ledger", help="verify the voting ledger (exit 1 if anything was tampered with)")
     p.set_defaults(func=_verify_ledger)
+
+    p = sub.add_parser("reporting", help="reporting service tasks: rebuild its projections from its event log")
+    p.add_argument("action", choices=["rebuild"])
+    p.add_argument("--batch-size", type=int, default=10_000, help="events fetched per round trip (default 10000)")
+    p.set_defaults(func=_reporting)
 
     args = parser.parse_args(argv)
     try:

@@ -4,11 +4,15 @@ Unlike nameko's event_handler (which acks a failed message away), a failure here
 retried with backoff and then parked in the service's dead-letter queue, and a malformed
 body is parked at once. The queue follows nameko's naming, so the topology stays familiar:
 evt-<source>-<type>--<service>.<method>, bound to <source>.events with the type as key.
+
+`@subscribe_many(routes, label)` is the same with one queue, evt-<label>--<service>.<method>,
+bound to several (source, type) routes: for a consumer of many event types (reporting), one
+queue to watch and one retry topology instead of one per type.
 """
 import logging
 from functools import partial
 
-from kombu import Queue
+from kombu import Queue, binding
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer, QueueConsumer
 
@@ -38,21 +42,23 @@ class RawQueueConsumer(QueueConsumer):
 class EventSubscriber(Consumer):
     queue_consumer = RawQueueConsumer()
 
-    def __init__(self, source_service, event_type, **kwargs):
-        self.source_service = source_service
-        self.event_type = event_type
+    def __init__(self, routes, label, **kwargs):
+        self.routes = tuple(routes)  # (source service, event type) pairs
+        self.event_types = frozenset(event_type for _, event_type in self.routes)
+        self.label = label
         super().__init__(queue=None, **kwargs)
+
+    def queue_name(self, service, method_name):
+        return f"evt-{self.label}--{service}.{method_name}"
 
     def setup(self):
         settings = settings_of(self.container)
         self.service = self.container.service_name
         self.retry_delays = settings.retry_delays
         self.publisher = Publisher(settings.amqp_uri)
-        name = f"evt-{self.source_service}-{self.event_type}--{self.service}.{self.method_name}"
-        self.queue = Queue(
-            name, exchange=event_exchange(exchange_of(self.source_service)),
-            routing_key=self.event_type, durable=True,
-        )
+        bindings = [binding(event_exchange(exchange_of(source)), routing_key=event_type)
+                    for source, event_type in self.routes]
+        self.queue = Queue(self.queue_name(self.service, self.method_name), bindings=bindings, durable=True)
         super().setup()
 
     def stop(self):
@@ -62,11 +68,11 @@ class EventSubscriber(Consumer):
     def handle_message(self, body, message):
         try:
             event, data = parse_event(message.body)
-            if event["type"] != self.event_type:
-                raise EventError(f"expected {self.event_type}, got {event['type']}")
+            if event["type"] not in self.event_types:
+                raise EventError(f"expected {' or '.join(sorted(self.event_types))}, got {event['type']}")
         except EventError as exc:
             log.warning("dead-lettering malformed message on %s: %s %s", self.queue.name, exc, exc.details)
-            self._settle(message, "dead_lettered", partial(
+            self._settle(message, self._type_of(message), "dead_lettered", partial(
                 dead_letters.park, self.publisher, message, self.service, self.queue.name,
                 "malformed", f"{exc} {exc.details or ''}".strip(), 0))
             return
@@ -74,15 +80,15 @@ class EventSubscriber(Consumer):
         try:
             self.container.spawn_worker(
                 self, (event,), {}, context_data={},
-                handle_result=partial(self.handle_result, message),
+                handle_result=partial(self.handle_result, message, event["type"]),
             )
         except ContainerBeingKilled:
             self.queue_consumer.requeue_message(message)
 
-    def handle_result(self, message, worker_ctx, result=None, exc_info=None):
+    def handle_result(self, message, event_type, worker_ctx, result=None, exc_info=None):
         if exc_info is None:
             outcome = "duplicate" if result is False else "applied"
-            self._settle(message, outcome, None)
+            self._settle(message, event_type, outcome, None)
             return result, exc_info
         attempts = int((message.headers or {}).get(dead_letters.ATTEMPTS, 0)) + 1
         error = f"{exc_info[0].__name__}: {exc_info[1]}"
@@ -90,15 +96,20 @@ class EventSubscriber(Consumer):
             delay = self.retry_delays[attempts - 1]
             log.warning("%s failed (attempt %d), retrying in %ss: %s", self.queue.name, attempts, delay, error)
             action = partial(dead_letters.schedule_retry, self.publisher, message, self.queue.name, delay, attempts)
-            self._settle(message, "retried", action)
+            self._settle(message, event_type, "retried", action)
         else:
             log.error("%s failed %d times, parking: %s", self.queue.name, attempts, error)
             action = partial(dead_letters.park, self.publisher, message, self.service, self.queue.name,
                              "handler-failed", error, attempts)
-            self._settle(message, "dead_lettered", action)
+            self._settle(message, event_type, "dead_lettered", action)
         return result, exc_info
 
-    def _settle(self, message, outcome, forward):
+    def _type_of(self, message):
+        """The metric label of a malformed message: its routing key when it is one of ours."""
+        key = message.delivery_info.get("routing_key")
+        return key if key in self.event_types else "unknown"
+
+    def _settle(self, message, event_type, outcome, forward):
         """Ack only once the forwarded copy (if any) is confirmed; else requeue it."""
         try:
             if forward is not None:
@@ -107,8 +118,15 @@ class EventSubscriber(Consumer):
             log.exception("could not forward message from %s; requeueing it", self.queue.name)
             self.queue_consumer.requeue_message(message)
             return
-        metrics.EVENTS_CONSUMED.labels(self.service, self.event_type, outcome).inc()
+        metrics.EVENTS_CONSUMED.labels(self.service, event_type, outcome).inc()
         self.queue_consumer.ack_message(message)
 
 
-subscribe = EventSubscriber.decorator
+def subscribe(source_service, event_type, **kwargs):
+    """Consume one event type of one service, on a queue of its own."""
+    return EventSubscriber.decorator(((source_service, event_type),), f"{source_service}-{event_type}", **kwargs)
+
+
+def subscribe_many(routes, label, **kwargs):
+    """Consume several (source service, event type) routes on one queue named after `label`."""
+    return EventSubscriber.decorator(tuple(routes), label, **kwargs)

@@ -107,7 +107,7 @@ def _reset_subscriptions(conn, service_cls, service_name):
     for attr in dir(service_cls):
         for entrypoint in getattr(getattr(service_cls, attr), "nameko_entrypoints", ()):
             if isinstance(entrypoint, EventSubscriber):
-                queue = f"evt-{entrypoint.source_service}-{entrypoint.event_type}--{service_name}.{attr}"
+                queue = entrypoint.queue_name(service_name, attr)
                 names += [queue] + [f"{queue}.retry.{int(d * 1000)}ms" for d in config.load(service_name).retry_delays]
     for name in names:
         channel.queue_delete(name)

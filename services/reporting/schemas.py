@@ -1,0 +1,189 @@
+"""HTTP query and response schemas of the reporting service."""
+from marshmallow import Schema, fields, validate
+
+from shared.events import CATALOGUE, CHANNELS, STATUSES
+from shared.validation import Slug
+
+from .domain import DECISION_OF, INTERVALS, MILESTONE_STATES, OUTCOME_OF, PIPELINE_STAGES
+from .exports import FORMATS
+
+DELIVERY_CHANNELS = ("email", "webhook", "feed")
+EVENT_STATUSES = sorted(set(STATUSES) | set(MILESTONE_STATES) | set(DECISION_OF.values()) | set(OUTCOME_OF.values()))
+
+
+class Strict(Schema):
+    class Meta:
+        ordered = True
+
+
+# --- queries ----------------------------------------------------------------------------
+
+class PlaceQuery(Strict):
+    municipality = Slug(metadata={"description": "only this municipality (default: all)"})
+
+
+class PilotQuery(PlaceQuery):
+    stage = fields.String(validate=validate.OneOf(PIPELINE_STAGES))
+
+
+class MilestoneQuery(PlaceQuery):
+    state = fields.String(validate=validate.OneOf(MILESTONE_STATES))
+    idea_id = fields.UUID(metadata={"description": "the pilot's milestones"})
+
+
+class RankingQuery(PlaceQuery):
+    field = Slug(metadata={"description": "field of action slug"})
+    round_id = fields.UUID(metadata={"description": "one voting round (default: support summed over rounds)"})
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class SeriesQuery(PlaceQuery):
+    type = fields.String(load_default="IdeaSubmitted", validate=validate.OneOf(sorted(CATALOGUE)),
+                         metadata={"description": "the event type counted"})
+    field = Slug(metadata={"description": "field of action slug"})
+    channel = fields.String(validate=validate.OneOf(CHANNELS + DELIVERY_CHANNELS),
+                            metadata={"description": "idea channel, or delivery channel of notifications"})
+    status = fields.String(validate=validate.OneOf(EVENT_STATUSES),
+                           metadata={"description": "the status, state, decision or outcome the event stands for"})
+    from_ = fields.Date(data_key="from", attribute="from",
+                        metadata={"description": "first day (municipal calendar); default: `to` minus 29 days"})
+    to = fields.Date(metadata={"description": "last day, inclusive; default: today"})
+    interval = fields.String(load_default="day", validate=validate.OneOf(INTERVALS))
+    group_by = fields.String(validate=validate.OneOf(("municipality", "field_of_action", "channel", "status")),
+                             metadata={"description": "one series per value of this dimension"})
+
+
+class ExportQuery(PlaceQuery):
+    format = fields.String(load_default="csv", validate=validate.OneOf(FORMATS))
+
+
+# --- responses --------------------------------------------------------------------------
+
+Counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class IdeaTotals(Strict):
+    total = fields.Integer()
+    by_status = Counts
+    by_channel = Counts
+    by_field = Counts
+
+
+class VoteTotals(Strict):
+    cast = fields.Integer(metadata={"description": "VoteCast events"})
+    withdrawn = fields.Integer()
+    support = fields.Integer(metadata={"description": "current support: the latest totals summed"})
+
+
+class Pipeline(Strict):
+    shortlisted = fields.Integer()
+    approved = fields.Integer()
+    rejected = fields.Integer()
+    in_implementation = fields.Integer()
+    completed = fields.Integer()
+
+
+class MilestoneStats(Strict):
+    scheduled = fields.Integer()
+    reached = fields.Integer()
+    overdue = fields.Integer()
+    on_time_rate = fields.Float(allow_none=True, metadata={"description": "reached on time / reached"})
+
+
+class SummaryOut(Strict):
+    municipality = fields.String(allow_none=True)
+    ideas = fields.Nested(IdeaTotals)
+    votes = fields.Nested(VoteTotals)
+    pilots = fields.Nested(Pipeline)
+    milestones = fields.Nested(MilestoneStats)
+    notifications = fields.Dict(keys=fields.String(), values=Counts,
+                                metadata={"description": "sent / failed per delivery channel (all municipalities)"})
+    participants = fields.Integer(metadata={"description": "distinct pseudonymous idea authors"})
+    events_applied = fields.Integer()
+    last_event_time = fields.DateTime(allow_none=True)
+    last_applied_at = fields.DateTime(allow_none=True)
+
+
+class FieldOut(Strict):
+    municipality = fields.String()
+    field_of_action = fields.String()
+    ideas = fields.Integer()
+    by_status = Counts
+    votes_cast = fields.Integer()
+    support = fields.Integer()
+    pilots = Counts
+
+
+class PilotOut(Strict):
+    idea_id = fields.UUID()
+    municipality = fields.String()
+    field_of_action = fields.String()
+    title = fields.String(allow_none=True)
+    status = fields.String(allow_none=True)
+    stage = fields.String()
+    decision = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    yes = fields.Integer(allow_none=True)
+    no = fields.Integer(allow_none=True)
+    abstain = fields.Integer(allow_none=True)
+    quorum_met = fields.Boolean(allow_none=True)
+    milestones = fields.Integer()
+    milestones_reached = fields.Integer()
+
+
+class PilotsOut(Strict):
+    pipeline = fields.Nested(Pipeline)
+    items = fields.List(fields.Nested(PilotOut))
+
+
+class MilestoneOut(Strict):
+    milestone_id = fields.UUID()
+    municipality = fields.String()
+    idea_id = fields.UUID(allow_none=True)
+    title = fields.String()
+    due_date = fields.Date()
+    state = fields.String()
+    reached_at = fields.DateTime(allow_none=True)
+    on_time = fields.Boolean(allow_none=True)
+    overdue_at = fields.DateTime(allow_none=True)
+
+
+class MilestonesOut(Strict):
+    stats = fields.Nested(MilestoneStats)
+    items = fields.List(fields.Nested(MilestoneOut))
+
+
+class RankingOut(Strict):
+    idea_id = fields.UUID()
+    municipality = fields.String()
+    field_of_action = fields.String()
+    title = fields.String(allow_none=True)
+    support = fields.Integer()
+    threshold_reached_at = fields.DateTime(allow_none=True)
+
+
+class Point(Strict):
+    start = fields.DateTime()
+    events = fields.Integer()
+
+
+class Series(Strict):
+    key = fields.String(metadata={"description": "the group_by value ('' without group_by)"})
+    points = fields.List(fields.Nested(Point))
+
+
+class SeriesOut(Strict):
+    type = fields.String()
+    interval = fields.String()
+    from_ = fields.Date(data_key="from", attribute="from")
+    to = fields.Date()
+    group_by = fields.String(allow_none=True)
+    series = fields.List(fields.Nested(Series))
+
+
+class DatasetOut(Strict):
+    name = fields.String()
+    description = fields.String()
+    columns = fields.Dict(keys=fields.String(), values=fields.String())
+    formats = fields.List(fields.String())
