@@ -151,15 +151,21 @@ def auth(token):
     return make
 
 
-@pytest.fixture
-def ideas_api(ideas_service, ideas_url):
+def http_client(base_url):
+    """(call, close): call(method, path, **requests kwargs) on one keep-alive session."""
     session = requests.Session()
 
     def call(method, path, **kwargs):
-        return session.request(method, ideas_url + path, timeout=10, **kwargs)
+        return session.request(method, base_url + path, timeout=10, **kwargs)
 
+    return call, session.close
+
+
+@pytest.fixture
+def ideas_api(ideas_service, ideas_url):
+    call, close = http_client(ideas_url)
     yield call
-    session.close()
+    close()
 
 
 class Tap:

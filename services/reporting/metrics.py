@@ -46,7 +46,7 @@ class ProjectionCollector:
     def collect(self):
         try:
             with self.pool.transaction() as cur:
-                families = self._families(cur)
+                families = list(self._families(cur))
         except Exception:  # a scrape must still answer with the process metrics
             log.exception("could not read the projections for /metrics")
             return

@@ -1,10 +1,8 @@
 """PostgreSQL adapter of the reporting service: every SQL statement lives here. Takes a cursor."""
-import io
 import json
-import math
 
 from psycopg2 import sql
-from psycopg2.extras import Json
+from psycopg2.extras import Json, execute_values
 
 # projection table -> (key columns, other columns)
 UPSERT_TABLES = {
@@ -103,22 +101,16 @@ def add(cur, increments):
 
 # --- projections: all at once (rebuild) -------------------------------------------------
 
-def _copy_value(value):
-    if value is None:
-        return "\\N"
-    if isinstance(value, float) and math.isinf(value):
-        return "Infinity"
-    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+def replace_all(cur, rows_by_table, page_size=2000):
+    """Empty every projection and bulk-load `rows_by_table` ({table: [row tuples in column order]}).
 
-
-def replace_all(cur, rows_by_table):
-    """Empty every projection and bulk-load `rows_by_table` ({table: [row tuples in column order]})."""
+    Multi-row INSERTs rather than COPY: COPY is not available on green (eventlet) connections.
+    """
     cur.execute(sql.SQL("TRUNCATE {}").format(_columns(PROJECTIONS)))
     for table, rows in rows_by_table.items():
-        keys, others = {**UPSERT_TABLES, **INCREMENT_TABLES}[table]
-        buffer = io.StringIO("".join("\t".join(map(_copy_value, row)) + "\n" for row in rows))
-        cur.copy_expert(sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table), _columns(keys + others))
-                        .as_string(cur), buffer)
+        statement = sql.SQL("INSERT INTO {} ({}) VALUES %s").format(sql.Identifier(table),
+                                                                    _columns(columns_of(table)))
+        execute_values(cur, statement.as_string(cur), rows, page_size=page_size)
 
 
 def columns_of(table):
