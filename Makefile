@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test unit venv infra migrate contract bench bench-ideas clean
+.PHONY: run test unit venv infra migrate contract bench bench-ideas bench-reporting clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,10 +37,13 @@ contract: venv
 	$(BIN)/smartcity contract --write
 
 ## Every benchmark in bench/, one after another (each prints its figures and ratio to a raw baseline).
-bench: bench-ideas
+bench: bench-ideas bench-reporting
 
 bench-ideas: venv infra
 	$(BIN)/python -m bench.ideas_throughput
+
+bench-reporting: venv infra
+	$(BIN)/python -m bench.reporting_throughput
 
 clean:
 	rm -rf $(VENV)

@@ -28,14 +28,11 @@ when a target or a check fails.
 import argparse
 import asyncio
 import contextlib
-import http.client
 import itertools
 import json
 import math
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -45,22 +42,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 import psycopg2.extras
-from kombu import Connection
 
+from bench.common import (amqp_uri, bench_dsn, drop_database, percentile, port_in_use, recreate_database,
+                          stop, wait_ready, without_password)
 from services.ideas import repository
 from shared import config
 from shared.auth import mint
 from shared.envelope import exchange_of, make_event
-from shared.migrate import migrate
 
 DATABASE = "smartcity_ideas_bench"
 HOST, PORT = "127.0.0.1", 18101
-BENCH_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/smartcity_bench"
-DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
 SUBMIT_PATH = "/api/v1/ideas"
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -70,10 +64,8 @@ TARGET_P99_MS = 100
 TARGET_RATIO = 0.3
 TARGET_CONCURRENCY = 16
 
-READY_TIMEOUT = 30.0
 REQUEST_TIMEOUT = 10.0
 OUTBOX_TIMEOUT = 10.0
-STOP_TIMEOUT = 10.0
 
 IDEA = {
     "municipality": "gera",
@@ -138,13 +130,6 @@ class Result:
     p99_ms: float
 
 
-def percentile(ordered, q):
-    """Nearest-rank percentile of a sorted list (NaN when empty)."""
-    if not ordered:
-        return math.nan
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
-
-
 def summarize(name, phase, tallies):
     latencies = sorted(value for tally in tallies for value in tally.latencies)
     errors = sum((tally.errors for tally in tallies), Counter())
@@ -163,23 +148,6 @@ def cpu_seconds(pid):
 
 
 # --- database -----------------------------------------------------------------------------
-
-def bench_dsn():
-    return f"{config.env('PG_URL', 'postgresql://postgres@127.0.0.1:5432').rstrip('/')}/{DATABASE}"
-
-
-def drop_database(dsn):
-    admin = urlunsplit(urlsplit(dsn)._replace(path="/postgres"))
-    with contextlib.closing(psycopg2.connect(admin)) as conn:
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-
-
-def recreate_database(dsn):
-    drop_database(dsn)
-    migrate("ideas", dsn)
-
 
 def empty_tables(dsn):
     with contextlib.closing(psycopg2.connect(dsn)) as conn, conn, conn.cursor() as cur:
@@ -244,23 +212,6 @@ def run_baseline(dsn, args):
 
 # --- the service --------------------------------------------------------------------------
 
-def amqp_uri():
-    """SMARTCITY_AMQP_URI when set, else the bench vhost when the broker has it, else the default vhost."""
-    if config.env("AMQP_URI"):
-        return config.env("AMQP_URI")
-    try:
-        with Connection(BENCH_AMQP_URI, connect_timeout=2) as conn:
-            conn.ensure_connection(max_retries=1)
-        return BENCH_AMQP_URI
-    except Exception:  # no such vhost (or no broker: then the service's readiness check says so)
-        return DEFAULT_AMQP_URI
-
-
-def broker(args):
-    """The broker URI without its password."""
-    return Connection(args.amqp_uri).as_uri()
-
-
 def service_env(dsn, args):
     return {
         **os.environ,
@@ -271,41 +222,6 @@ def service_env(dsn, args):
         "SMARTCITY_IDEAS_MAX_WORKERS": str(args.max_workers),
         "SMARTCITY_IDEAS_DB_POOL_SIZE": str(args.db_pool_size),
     }
-
-
-def port_in_use():
-    with socket.socket() as sock:
-        return sock.connect_ex((HOST, PORT)) == 0
-
-
-def is_ready():
-    conn = http.client.HTTPConnection(HOST, PORT, timeout=1)
-    try:
-        conn.request("GET", "/health/ready")
-        return conn.getresponse().status == 200
-    except OSError:
-        return False
-    finally:
-        conn.close()
-
-
-def wait_ready(process, log_path):
-    deadline = time.monotonic() + READY_TIMEOUT
-    while not is_ready():
-        if process.poll() is not None or time.monotonic() > deadline:
-            tail = log_path.read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"the ideas service did not become ready (exit code {process.poll()}):\n{tail}")
-        time.sleep(0.2)
-
-
-def stop(process):
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        print(f"ideas service did not stop within {STOP_TIMEOUT:.0f} s of SIGTERM; killing it", file=sys.stderr)
-        process.kill()
-        process.wait()
 
 
 @contextlib.contextmanager
@@ -321,11 +237,11 @@ def ideas_service(dsn, args, log_path):
             for _ in range(args.processes):
                 processes.append(subprocess.Popen([sys.executable, "-m", "shared.runner", "ideas"], cwd=ROOT,
                                                   env=service_env(dsn, args), stdout=log, stderr=subprocess.STDOUT))
-                wait_ready(processes[-1], log_path)
+                wait_ready(processes[-1], log_path, HOST, PORT, "ideas")
             yield processes
         finally:
             for process in processes:
-                stop(process)
+                stop(process, "ideas")
 
 
 # --- HTTP load ----------------------------------------------------------------------------
@@ -488,7 +404,7 @@ def write_json(path, args, baseline, service, cpu, check, checks):
     path.parent.mkdir(parents=True, exist_ok=True)
     settings = {key: getattr(args, key) for key in ("concurrency", "processes", "seconds", "warmup", "max_requests",
                                                     "max_workers", "db_pool_size")}
-    settings["broker"] = broker(args)
+    settings["broker"] = without_password(args.amqp_uri)
     document = {"settings": settings, "baseline": asdict(baseline), "service": asdict(service), "cpu": cpu,
                 "outbox": check, "checks": [{"check": label, "pass": passed, "figure": figure}
                                             for label, passed, figure in checks]}
@@ -520,19 +436,19 @@ def progress(message):
 
 def main(argv=None):
     args = parse_args(argv)
-    if port_in_use():
+    if port_in_use(HOST, PORT):
         sys.exit(f"{HOST}:{PORT} is in use: is another benchmark (or its service) still running?")
     args.amqp_uri = amqp_uri()
-    dsn = bench_dsn()
+    dsn = bench_dsn(DATABASE)
     log_path = RESULTS / "ideas_service.log"
     RESULTS.mkdir(parents=True, exist_ok=True)
     progress(f"recreating {DATABASE}")
-    recreate_database(dsn)
+    recreate_database("ideas", dsn)
     try:
         progress(f"raw baseline: {args.concurrency} connections, {args.warmup:g} s + {args.seconds:g} s")
         baseline = run_baseline(dsn, args)
         empty_tables(dsn)
-        progress(f"starting the ideas service on {HOST}:{PORT}, broker {broker(args)} (log: {log_path})")
+        progress(f"starting the ideas service on {HOST}:{PORT}, broker {without_password(args.amqp_uri)} (log: {log_path})")
         with ideas_service(dsn, args, log_path) as processes:
             progress(f"service ready ({len(processes)} process(es)); HTTP load: {args.concurrency} clients,"
                      f" {args.warmup:g} s + {args.seconds:g} s")

@@ -10,7 +10,7 @@ from services.reporting import domain
 from shared import cli, dead_letters
 from shared.events import CATALOGUE, service_of
 from tests.fixtures import http_client, wait_for
-from tests.reporting.factory import T0, envelope, idea_life
+from tests.reporting.factory import T0, envelope, mixed_stream
 from tests.reporting.helpers import domain_metrics, metric, projections, wait_applied
 
 pytestmark = pytest.mark.integration
@@ -33,24 +33,6 @@ def one_of_each(idea_id, milestone_id, notification_id):
 def publish_all(publish_event, events):
     for event in events:
         publish_event(service_of(event["type"]), event["type"], envelope=event)
-
-
-def mixed_stream(ideas=10, seed=1):
-    """Idea lives, votes, decisions, milestones and notifications, in order."""
-    rng = random.Random(seed)
-    events = []
-    for i in range(ideas):
-        idea_id = uuid.uuid4()
-        start = T0 + timedelta(hours=rng.randint(0, 200))
-        events += idea_life(idea_id, start, field=rng.choice(["energie", "umwelt"]), author=f"citizen-{i % 4}")
-        events += [envelope("VoteCast", idea_id, start + timedelta(minutes=10 + v), total=v + 1)
-                   for v in range(rng.randint(0, 3))]
-        events.append(envelope(rng.choice(["PilotApproved", "PilotRejected"]), idea_id, start + timedelta(hours=1)))
-        milestone = uuid.uuid4()
-        events += [envelope("MilestoneScheduled", milestone, start),
-                   envelope(rng.choice(["MilestoneReached", "MilestoneOverdue"]), milestone, start + timedelta(days=1))]
-        events.append(envelope(rng.choice(["NotificationSent", "NotificationFailed"]), uuid.uuid4(), start))
-    return events
 
 
 def test_every_event_type_is_logged_once_and_projected(reporting_service, reporting_sql, publish_event):
