@@ -41,6 +41,7 @@ from bench.common import (amqp_uri, bench_dsn, drop_database, percentile, port_i
                           wait_ready, without_password)
 from services.reporting.rebuild import rebuild
 from services.reporting.service import EVERY_EVENT, ReportingService
+from shared import config
 from shared.amqp import Publisher, event_exchange
 from shared.envelope import CONTENT_TYPE, exchange_of
 from shared.events import service_of
@@ -282,11 +283,11 @@ def parse_args(argv):
     parser.add_argument("--rate", type=int, default=1000, help="events/s offered in the lag run (default 1000)")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the lag run (default 10)")
     parser.add_argument("--rebuild-events", type=int, default=100_000, help="log size for the rebuild (default 100000)")
-    parser.add_argument("--max-workers", type=int, default=int(os.environ.get("SMARTCITY_REPORTING_MAX_WORKERS", 10)),
-                        help="the service's nameko workers (default $SMARTCITY_REPORTING_MAX_WORKERS or 10)")
-    parser.add_argument("--db-pool-size", type=int,
-                        default=int(os.environ.get("SMARTCITY_REPORTING_DB_POOL_SIZE", 10)),
-                        help="the service's database connections (default $SMARTCITY_REPORTING_DB_POOL_SIZE or 10)")
+    settings = config.load("reporting")
+    parser.add_argument("--max-workers", type=int, default=settings.max_workers,
+                        help=f"the service's nameko workers (default {settings.max_workers}, from the environment)")
+    parser.add_argument("--db-pool-size", type=int, default=settings.db_pool_size,
+                        help=f"the service's database connections (default {settings.db_pool_size})")
     parser.add_argument("--json", type=Path, default=RESULTS / "reporting_throughput.json",
                         help="where to write the figures (default bench/results/reporting_throughput.json)")
     return parser.parse_args(argv)
