@@ -95,3 +95,18 @@ def stop(process, service):
         print(f"{service} service did not stop within {STOP_TIMEOUT:.0f} s of SIGTERM; killing it", file=sys.stderr)
         process.kill()
         process.wait()
+
+
+def progress(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def prepare(service, database, host, port, results):
+    """Refuse a busy port, pick the broker, recreate the bench database; returns (amqp uri, dsn)."""
+    if port_in_use(host, port):
+        sys.exit(f"{host}:{port} is in use: is another benchmark (or its service) still running?")
+    uri, dsn = amqp_uri(), bench_dsn(database)
+    results.mkdir(parents=True, exist_ok=True)
+    progress(f"recreating {database}")
+    recreate_database(service, dsn)
+    return uri, dsn

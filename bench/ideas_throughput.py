@@ -46,8 +46,7 @@ from pathlib import Path
 import psycopg2
 import psycopg2.extras
 
-from bench.common import (amqp_uri, bench_dsn, drop_database, percentile, port_in_use, recreate_database,
-                          stop, wait_ready, without_password)
+from bench.common import drop_database, percentile, prepare, progress, stop, wait_ready, without_password
 from services.ideas import repository
 from shared import config
 from shared.auth import mint
@@ -430,20 +429,10 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-def progress(message):
-    print(message, file=sys.stderr, flush=True)
-
-
 def main(argv=None):
     args = parse_args(argv)
-    if port_in_use(HOST, PORT):
-        sys.exit(f"{HOST}:{PORT} is in use: is another benchmark (or its service) still running?")
-    args.amqp_uri = amqp_uri()
-    dsn = bench_dsn(DATABASE)
+    args.amqp_uri, dsn = prepare("ideas", DATABASE, HOST, PORT, RESULTS)
     log_path = RESULTS / "ideas_service.log"
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    progress(f"recreating {DATABASE}")
-    recreate_database("ideas", dsn)
     try:
         progress(f"raw baseline: {args.concurrency} connections, {args.warmup:g} s + {args.seconds:g} s")
         baseline = run_baseline(dsn, args)

@@ -37,8 +37,7 @@ from pathlib import Path
 import psycopg2
 from kombu import Connection, Queue, binding
 
-from bench.common import (amqp_uri, bench_dsn, drop_database, percentile, port_in_use, recreate_database, stop,
-                          wait_ready, without_password)
+from bench.common import drop_database, percentile, prepare, progress, stop, wait_ready, without_password
 from services.reporting.rebuild import rebuild
 from services.reporting.service import EVERY_EVENT, ReportingService
 from shared import config
@@ -293,19 +292,9 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-def progress(message):
-    print(message, file=sys.stderr, flush=True)
-
-
 def main(argv=None):
     args = parse_args(argv)
-    if port_in_use(HOST, PORT):
-        sys.exit(f"{HOST}:{PORT} is in use: is another benchmark (or its service) still running?")
-    args.amqp_uri = amqp_uri()
-    dsn = bench_dsn(DATABASE)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    progress(f"recreating {DATABASE}")
-    recreate_database("reporting", dsn)
+    args.amqp_uri, dsn = prepare("reporting", DATABASE, HOST, PORT, RESULTS)
     try:
         figures = measure(args, dsn, RESULTS / "reporting_service.log")
     finally:
