@@ -16,10 +16,12 @@ from pathlib import Path
 
 from shared import config
 from shared.auth import ROLES, mint
+from shared.events import CATALOGUE, service_of
 from shared.migrate import migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = [name for name in config.HTTP_PORTS if (ROOT / "services" / name / "service.py").exists()]
+EMITTERS = {service_of(event_type) for event_type in CATALOGUE}
 
 
 def url_of(service):
@@ -105,7 +107,7 @@ def main():
         base = url_of(name)
         print(f"  {name:<14} {base}/api/v1/   {base}/openapi.json   {base}/metrics   {base}/health/ready")
     print("\n  RabbitMQ       amqp://guest:guest@127.0.0.1:5672/  exchanges: " +
-          ", ".join(f"{name}.events" for name in SERVICES))
+          ", ".join(f"{name}.events" for name in SERVICES if name in EMITTERS))
     print("\nDevelopment tokens (valid 7 days; `smartcity token --sub ID --roles R` mints more):")
     for role, token in tokens.items():
         print(f"  {role:<13} {token}")
