@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test unit venv infra migrate contract bench bench-ideas bench-voting bench-notifications clean
+.PHONY: run test unit venv infra migrate contract bench bench-ideas bench-voting bench-notifications bench-reporting clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,7 +37,7 @@ contract: venv
 	$(BIN)/smartcity contract --write
 
 ## Every benchmark in bench/, one after another (each prints its figures and ratio to a raw baseline).
-bench: bench-ideas bench-voting bench-notifications
+bench: bench-ideas bench-voting bench-notifications bench-reporting
 
 bench-ideas: venv infra
 	$(BIN)/python -m bench.ideas_throughput
@@ -47,6 +47,9 @@ bench-voting: venv infra
 
 bench-notifications: venv infra
 	$(BIN)/python -m bench.notifications_fanout
+
+bench-reporting: venv infra
+	$(BIN)/python -m bench.reporting_throughput
 
 clean:
 	rm -rf $(VENV)

@@ -19,6 +19,7 @@ from shared import config
 from shared.auth import ROLES, mint
 from shared.amqp import Publisher
 from shared.db import Pool
+from shared.events import CATALOGUE, service_of
 from shared.migrate import migrate
 from shared.outbox import replay
 
@@ -26,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SERVICES = [name for name in config.HTTP_PORTS if (ROOT / "services" / name / "service.py").exists()]
 # The notifications service's default SMTP server: a sink whose mails a person can read.
 MAILDIR, SMTP_PORT, MAIL_PAGE_PORT = ROOT / "var" / "mail", 1025, 8025
+EMITTERS = {service_of(event_type) for event_type in CATALOGUE}
 
 
 def url_of(service):
@@ -135,7 +137,7 @@ def main():
         print(f"  {name:<14} {base}/api/v1/   {base}/openapi.json   {base}/metrics   {base}/health/ready")
     print(f"  mail sink      http://127.0.0.1:{MAIL_PAGE_PORT}/   (SMTP 127.0.0.1:{SMTP_PORT}; files in {MAILDIR})")
     print("\n  RabbitMQ       amqp://guest:guest@127.0.0.1:5672/  exchanges: " +
-          ", ".join(f"{name}.events" for name in SERVICES))
+          ", ".join(f"{name}.events" for name in SERVICES if name in EMITTERS))
     print("\nDevelopment tokens (valid 7 days; `smartcity token --sub ID --roles R` mints more):")
     for role, token in tokens.items():
         print(f"  {role:<13} {token}")

@@ -11,6 +11,9 @@ from nameko.extensions import DependencyProvider
 DEV_JWT_SECRET = "dev-secret-change-me"
 
 HTTP_PORTS = {"ideas": 8001, "voting": 8002, "notifications": 8003, "reporting": 8004}
+# Reporting's consumer workers mostly wait for their batch to commit (group commit): more of them
+# in flight (= the prefetch count) make bigger batches.
+MAX_WORKERS = {"reporting": 100}
 
 
 def env(name, default=None):
@@ -69,7 +72,7 @@ def load(service):
         jwt_issuer=env("JWT_ISSUER"),
         jwt_audience=env("JWT_AUDIENCE"),
         db_pool_size=int(service_env(service, "DB_POOL_SIZE", "10")),
-        max_workers=int(service_env(service, "MAX_WORKERS", "10")),
+        max_workers=int(service_env(service, "MAX_WORKERS", str(MAX_WORKERS.get(service, 10)))),
         retry_delays=_floats(service_env(service, "RETRY_DELAYS", "1,5,30")),
         outbox_sweep_seconds=float(env("OUTBOX_SWEEP_SECONDS", "2")),
         outbox_min_age_seconds=float(env("OUTBOX_MIN_AGE_SECONDS", "5")),

@@ -71,3 +71,8 @@ class Database(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.pool
+
+
+def pool_of(container):
+    """The connection Pool of a container's Database dependency (for other dependency providers)."""
+    return next(d for d in container.dependencies if isinstance(d, Database)).pool

@@ -45,4 +45,4 @@ def _test_vhost_uri():
 
 os.environ.setdefault("SMARTCITY_AMQP_URI", _test_vhost_uri())
 
-pytest_plugins = ["tests.fixtures"]
+pytest_plugins = ["tests.fixtures", "tests.reporting.fixtures"]

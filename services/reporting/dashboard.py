@@ -23,7 +23,7 @@ header p{margin:4px 0 0;opacity:.8;font-size:13px}
 main{display:grid;grid-template-columns:repeat(auto-fill,minmax(380px,1fr));gap:16px;padding:20px 28px}
 section{background:#fff;border-radius:8px;padding:14px 18px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
 section h2{font-size:15px;margin:0 0 10px;color:#0f3d5e}
-.kpis{grid-column:1/-1;display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:12px;
+.kpis{grid-column:1/-1;display:grid;grid-template-columns:repeat(auto-fill,minmax(125px,1fr));gap:12px;
 background:none;box-shadow:none;padding:0}
 .kpi{background:#fff;border-radius:8px;padding:12px 14px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
 .kpi b{display:block;font-size:26px;color:#0f3d5e}.kpi span{font-size:12px;color:#52606d}
@@ -108,6 +108,7 @@ def render(data):
     ])
     delivery = [(f"{channel} {outcome}", n) for outcome in ("sent", "failed")
                 for channel, n in sorted(notifications[outcome].items())]
+    delivery_colours = {label: "#ef4444" if label.endswith("failed") else "#22c55e" for label, _ in delivery}
     by_field = sorted(ideas["by_field"].items(), key=lambda item: (-item[1], item[0]))
     last = summary["last_applied_at"]
     return f"""<!doctype html>
@@ -127,5 +128,5 @@ Data also at /api/v1/summary, open data at /api/v1/exports, metrics at /metrics.
                                            STAGE_COLOURS)}</section>
 <section><h2>Milestones</h2>{bar_chart("milestone-states", [(s, stats[s]) for s in STATE_COLOURS], STATE_COLOURS)}
 <table>{_milestone_rows(data["milestones"])}</table></section>
-<section><h2>Notification delivery</h2>{bar_chart("notifications", delivery or [("none yet", 0)])}</section>
+<section><h2>Notification delivery</h2>{bar_chart("notifications", delivery or [("none yet", 0)], delivery_colours)}</section>
 </main></body></html>"""

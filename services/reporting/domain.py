@@ -9,8 +9,8 @@ An applied event becomes a list of effects on projection rows:
   makes every event count once.
 
 So the effects of a set of events, applied once each in any order, give the same rows as an
-orderly stream. The same effects feed the live consumer (one transaction per event) and the
-rebuild (all in memory, then one bulk write).
+orderly stream. The same effects feed the live consumer (a transaction per batch of events)
+and the rebuild (the whole log in memory, then one bulk write).
 """
 import hashlib
 import math
@@ -233,8 +233,8 @@ def _entity_effects(event):
 
 
 def effects(event):
-    """Every change `event` makes, in one global order (table, key) so concurrent appliers never deadlock."""
-    return sorted(_entity_effects(event), key=lambda e: (e.table, e.key)) + _counters(event)
+    """Every change `event` makes to the projections."""
+    return _entity_effects(event) + _counters(event)
 
 
 def apply(store, changes):

@@ -5,21 +5,28 @@ from datetime import datetime, timedelta, timezone
 from shared.errors import InvalidInput, NotFound
 
 from . import domain, exports, repository as repo
-from .projector import TransactionStore
+from .projector import MemoryStore
 
 MAX_BUCKETS = 2000
 
 
-def record_event(pool, envelope):
-    """Log the event and update every projection in one transaction; False for a redelivery."""
-    event = domain.to_logged(envelope, received_at=datetime.now(timezone.utc))
+def record_events(pool, envelopes):
+    """Log a batch of events and update every projection, in one transaction; returns the ids applied now.
+
+    Ids already in the log (redeliveries) are left out, so each event counts once.
+    """
+    received_at = datetime.now(timezone.utc)
+    events = [domain.to_logged(envelope, received_at) for envelope in envelopes]
     with pool.transaction() as cur:
-        if not repo.append(cur, event):
-            return False
-        store = TransactionStore(cur)
-        domain.apply(store, domain.effects(event))
-        store.flush()
-    return True
+        repo.lock_appliers(cur)
+        new = repo.append(cur, events)
+        fresh = list({event.id: event for event in events if event.id in new}.values())
+        changes = [change for event in fresh for change in domain.effects(event)]
+        store = MemoryStore()
+        store.load(cur, changes)
+        domain.apply(store, changes)
+        store.save(cur)
+    return new
 
 
 # --- read side --------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from nameko.extensions import DependencyProvider
 from prometheus_client import REGISTRY
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
-from shared.db import Database
+from shared.db import pool_of
 
 from . import domain, repository as repo
 
@@ -46,7 +46,7 @@ class ProjectionCollector:
     def collect(self):
         try:
             with self.pool.transaction() as cur:
-                families = self._families(cur)
+                families = list(self._families(cur))
         except Exception:  # a scrape must still answer with the process metrics
             log.exception("could not read the projections for /metrics")
             return
@@ -136,8 +136,7 @@ class ProjectionMetrics(DependencyProvider):
     """Registers the collector while the container runs, so /metrics (shared.ops) includes it."""
 
     def start(self):
-        database = next(d for d in self.container.dependencies if isinstance(d, Database))
-        self.collector = ProjectionCollector(database.pool)
+        self.collector = ProjectionCollector(pool_of(self.container))
         REGISTRY.register(self.collector)
 
     def stop(self):

@@ -1,36 +1,15 @@
-"""Where the domain's effects land: the database, one event per transaction (live), or memory (rebuild)."""
+"""Where the domain's effects land: rows in memory, loaded from and saved to the projections in bulk.
+
+The live consumer loads the rows a batch of events touches, applies the batch and saves what
+changed, in one transaction; the rebuild starts from empty tables and saves everything at the end.
+"""
 from collections import defaultdict
 
-from . import repository as repo
-
-
-class TransactionStore:
-    """Effects of one event inside its transaction: rows are locked as they are read; counters go last.
-
-    Counters are the hottest rows (every event of a type adds to the same ones), so they are
-    written in one round trip just before the commit, which keeps their row locks short.
-    """
-
-    def __init__(self, cur):
-        self.cur = cur
-        self.increments = []
-
-    def get(self, table, key):
-        return repo.lock_and_get(self.cur, table, key)
-
-    def put(self, table, key, row):
-        repo.put(self.cur, table, row)
-
-    def add(self, table, key, amounts):
-        self.increments.append((table, key, amounts))
-
-    def flush(self):
-        repo.add(self.cur, self.increments)
-        self.increments = []
+from . import domain, repository as repo
 
 
 class MemoryStore:
-    """Every projection as Python dicts, for a rebuild that writes them in bulk at the end."""
+    """Projection rows and counters as Python dicts: what domain.apply works on."""
 
     def __init__(self):
         self.rows = defaultdict(dict)      # table -> key -> row
@@ -50,6 +29,17 @@ class MemoryStore:
             for name, value in amounts.items():
                 counter[name] += value
 
+    def load(self, cur, changes):
+        """Read the stored rows that `changes` will merge into."""
+        keys = defaultdict(set)
+        for change in changes:
+            if isinstance(change, domain.Upsert):
+                keys[change.table].add(change.key)
+        for table, wanted in keys.items():
+            key_columns = repo.UPSERT_TABLES[table][0]
+            for row in repo.rows_for(cur, table, wanted):
+                self.rows[table][tuple(str(row[c]) for c in key_columns)] = row
+
     def tables(self):
         """{table: [row tuples in the repository's column order]} for every projection."""
         result = {}
@@ -59,3 +49,9 @@ class MemoryStore:
         for table, (_, values) in repo.INCREMENT_TABLES.items():
             result[table] = [key + tuple(amounts[v] for v in values) for key, amounts in self.counters[table].items()]
         return result
+
+    def save(self, cur):
+        """Write every row held (replacing the stored one) and add every counter."""
+        for table, rows in self.tables().items():
+            if rows:
+                (repo.write_rows if table in repo.UPSERT_TABLES else repo.add_counts)(cur, table, rows)

@@ -1,8 +1,8 @@
 """Drop and rebuild every projection by replaying the event log: `smartcity reporting rebuild`.
 
 The log is read in batches through a server-side cursor and folded in memory with the same
-rules the live consumer uses (domain.effects); the projections are then replaced in one COPY per
-table. All of it is one transaction holding a SHARE lock on the log: readers see the old
+rules the live consumer uses (domain.effects); the projections are then emptied and written in
+bulk. All of it is one transaction holding a SHARE lock on the log: readers see the old
 projections until the commit, and live events wait for it instead of slipping in between.
 """
 import sys
@@ -74,7 +74,8 @@ def rebuild(dsn, batch_size=10_000, on_progress=lambda done, total: None):
                     done += 1
                     if done % batch_size == 0:
                         on_progress(done, total)
-                repo.replace_all(cur, store.tables())
+                repo.truncate_projections(cur)
+                store.save(cur)
                 on_progress(done, total)
     finally:
         conn.close()

@@ -1,10 +1,6 @@
 """PostgreSQL adapter of the reporting service: every SQL statement lives here. Takes a cursor."""
-import io
-import json
-import math
-
 from psycopg2 import sql
-from psycopg2.extras import Json
+from psycopg2.extras import Json, execute_values
 
 # projection table -> (key columns, other columns)
 UPSERT_TABLES = {
@@ -27,6 +23,8 @@ INCREMENT_TABLES = {
     "event_lag": (("event_type", "le"), ("events", "lag_us_sum")),
 }
 PROJECTIONS = tuple(UPSERT_TABLES) + tuple(INCREMENT_TABLES)
+KEY_TYPES = {"idea_id": "uuid", "round_id": "uuid", "milestone_id": "uuid", "notification_id": "uuid",
+             "municipality": "text", "participant": "text"}
 LOG_COLUMNS = ("event_id", "event_type", "source", "subject", "time", "received_at", "data")
 
 
@@ -34,20 +32,20 @@ def _columns(names):
     return sql.SQL(", ").join(map(sql.Identifier, names))
 
 
-def _key_match(keys):
-    return sql.SQL(" AND ").join(sql.SQL("{} = %s").format(sql.Identifier(k)) for k in keys)
-
-
 # --- the event log ----------------------------------------------------------------------
 
-def append(cur, event):
-    """Add an event to the log; False when its id is already there (a redelivery)."""
-    cur.execute(
-        "INSERT INTO event_log (event_id, event_type, source, subject, time, received_at, data)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (event_id) DO NOTHING RETURNING seq",
-        (event.id, event.type, event.source, event.subject, event.time, event.received_at, Json(event.data)),
-    )
-    return cur.fetchone() is not None
+def append(cur, events):
+    """Add events to the log; returns the ids that were new (the others are redeliveries)."""
+    rows = execute_values(
+        cur, "INSERT INTO event_log (event_id, event_type, source, subject, time, received_at, data) VALUES %s"
+        " ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+        [(e.id, e.type, e.source, e.subject, e.time, e.received_at, Json(e.data)) for e in events], fetch=True)
+    return {row["event_id"] for row in rows}
+
+
+def lock_appliers(cur):
+    """One applier at a time across replicas (until the transaction ends): batches never interleave."""
+    cur.execute("SELECT pg_advisory_xact_lock(hashtext('reporting.apply'))")
 
 
 def lock_log(cur):
@@ -65,73 +63,44 @@ def log_rows(conn, batch_size):
         yield from cur
 
 
-# --- projections: one row at a time (live) ----------------------------------------------
+# --- projections, a batch at a time ------------------------------------------------------
 
-def lock_and_get(cur, table, key):
-    """The row of `key`, after taking a transaction lock on it (held even when there is no row yet)."""
+def rows_for(cur, table, keys):
+    """The rows of `table` whose key (a tuple of strings) is in `keys`."""
+    key_columns, _ = UPSERT_TABLES[table]
+    columns = [list(values) for values in zip(*keys)]
+    cur.execute(sql.SQL("SELECT {} FROM {} WHERE ({}) IN (SELECT * FROM unnest({}))").format(
+        _columns(columns_of(table)), sql.Identifier(table), _columns(key_columns),
+        sql.SQL(", ").join(sql.SQL("%s::{}[]").format(sql.SQL(KEY_TYPES[c])) for c in key_columns)), columns)
+    return cur.fetchall()
+
+
+def write_rows(cur, table, rows, page_size=1000):
+    """Insert or replace whole rows (tuples in column order)."""
     keys, others = UPSERT_TABLES[table]
-    lock_key = json.dumps([table, *map(str, key)])
-    cur.execute(sql.SQL("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0)); SELECT {} FROM {} WHERE {}").format(
-        _columns(keys + others), sql.Identifier(table), _key_match(keys)), (lock_key, *key))
-    return cur.fetchone()
-
-
-def put(cur, table, row):
-    keys, others = UPSERT_TABLES[table]
-    names = keys + others
-    cur.execute(sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}").format(
-        sql.Identifier(table), _columns(names), sql.SQL(", ").join(sql.Placeholder() * len(names)), _columns(keys),
+    execute_values(cur, sql.SQL("INSERT INTO {} ({}) VALUES %s ON CONFLICT ({}) DO UPDATE SET {}").format(
+        sql.Identifier(table), _columns(keys + others), _columns(keys),
         sql.SQL(", ").join(sql.SQL("{0} = excluded.{0}").format(sql.Identifier(c)) for c in others),
-    ), [row[name] for name in names])
+    ).as_string(cur), rows, page_size=page_size)
 
 
-def add(cur, increments):
-    """Add [(table, key, amounts)] to the counters, in one round trip."""
-    statements, params = [], []
-    for table, key, amounts in increments:
-        keys, values = INCREMENT_TABLES[table]
-        statements.append(sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}").format(
-            sql.Identifier(table), _columns(keys + values), sql.SQL(", ").join(sql.Placeholder() * (len(keys) +
-                                                                                                   len(values))),
-            _columns(keys),
-            sql.SQL(", ").join(sql.SQL("{0} = {1}.{0} + excluded.{0}").format(sql.Identifier(v), sql.Identifier(table))
-                               for v in values)))
-        params += [*key, *(amounts[v] for v in values)]
-    if statements:
-        cur.execute(sql.SQL("; ").join(statements), params)
+def add_counts(cur, table, rows, page_size=1000):
+    """Add counter rows (key columns, then amounts) to what the table holds."""
+    keys, values = INCREMENT_TABLES[table]
+    execute_values(cur, sql.SQL("INSERT INTO {} ({}) VALUES %s ON CONFLICT ({}) DO UPDATE SET {}").format(
+        sql.Identifier(table), _columns(keys + values), _columns(keys),
+        sql.SQL(", ").join(sql.SQL("{0} = {1}.{0} + excluded.{0}").format(sql.Identifier(v), sql.Identifier(table))
+                           for v in values),
+    ).as_string(cur), rows, page_size=page_size)
 
 
-# --- projections: all at once (rebuild) -------------------------------------------------
-
-def _copy_value(value):
-    if value is None:
-        return "\\N"
-    if isinstance(value, float) and math.isinf(value):
-        return "Infinity"
-    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-
-
-def replace_all(cur, rows_by_table):
-    """Empty every projection and bulk-load `rows_by_table` ({table: [row tuples in column order]})."""
+def truncate_projections(cur):
     cur.execute(sql.SQL("TRUNCATE {}").format(_columns(PROJECTIONS)))
-    for table, rows in rows_by_table.items():
-        keys, others = {**UPSERT_TABLES, **INCREMENT_TABLES}[table]
-        buffer = io.StringIO("".join("\t".join(map(_copy_value, row)) + "\n" for row in rows))
-        cur.copy_expert(sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table), _columns(keys + others))
-                        .as_string(cur), buffer)
 
 
 def columns_of(table):
     keys, others = {**UPSERT_TABLES, **INCREMENT_TABLES}[table]
     return keys + others
-
-
-def dump(cur, table):
-    """Every row of a projection, sorted: for comparing two states of it."""
-    names = columns_of(table)
-    cur.execute(sql.SQL("SELECT {} FROM {} ORDER BY {}").format(_columns(names), sql.Identifier(table),
-                                                                _columns(names)))
-    return [tuple(row[name] for name in names) for row in cur.fetchall()]
 
 
 # --- reading the projections ------------------------------------------------------------

@@ -8,6 +8,7 @@ from shared.subscriber import subscribe_many
 from shared.web import api
 
 from . import dashboard, handlers
+from .batcher import Batcher
 from .metrics import ProjectionMetrics
 from .schemas import (DatasetOut, ExportQuery, FieldOut, MilestoneQuery, MilestonesOut, PilotQuery, PilotsOut,
                       PlaceQuery, RankingOut, RankingQuery, SeriesOut, SeriesQuery, SummaryOut)
@@ -20,11 +21,12 @@ class ReportingService(OpsEndpoints):
     name = "reporting"
 
     db = Database()
+    apply_event = Batcher()
     projection_metrics = ProjectionMetrics()
 
     @subscribe_many(EVERY_EVENT, "all")
     def on_event(self, event):
-        return handlers.record_event(self.db, event)
+        return self.apply_event(event)  # False for a redelivery
 
     @api("GET", "/api/v1/summary", query=PlaceQuery, response=SummaryOut, tags=REPORTS,
          summary="Ideas, votes, pilots, milestones, notifications and participation at a glance")

@@ -1,5 +1,6 @@
 """Valid events of every catalogue type, for feeding the reporting service in tests and benchmarks."""
 import json
+import random
 import uuid
 from datetime import date, datetime, timedelta, timezone
 
@@ -74,3 +75,21 @@ def idea_life(idea_id, start=T0, municipality="gera", field="energie", author="a
              ("IdeaStatusChanged", {"from_status": "shortlisted", "to_status": "pilot", "cause": "board"})]
     return [envelope(kind, idea_id, start + timedelta(minutes=i), **place, **extra)
             for i, (kind, extra) in enumerate(steps)]
+
+
+def mixed_stream(ideas=10, seed=1):
+    """Idea lives, votes, decisions, milestones and notifications, in order."""
+    rng = random.Random(seed)
+    events = []
+    for i in range(ideas):
+        idea_id = uuid.uuid4()
+        start = T0 + timedelta(hours=rng.randint(0, 200))
+        events += idea_life(idea_id, start, field=rng.choice(["energie", "umwelt"]), author=f"citizen-{i % 4}")
+        events += [envelope("VoteCast", idea_id, start + timedelta(minutes=10 + v), total=v + 1)
+                   for v in range(rng.randint(0, 3))]
+        events.append(envelope(rng.choice(["PilotApproved", "PilotRejected"]), idea_id, start + timedelta(hours=1)))
+        milestone = uuid.uuid4()
+        events += [envelope("MilestoneScheduled", milestone, start),
+                   envelope(rng.choice(["MilestoneReached", "MilestoneOverdue"]), milestone, start + timedelta(days=1))]
+        events.append(envelope(rng.choice(["NotificationSent", "NotificationFailed"]), uuid.uuid4(), start))
+    return events

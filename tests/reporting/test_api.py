@@ -1,0 +1,145 @@
+"""The reporting HTTP API: dashboards' questions, open data, and clear errors for bad queries."""
+import csv
+import io
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from services.reporting import domain
+from services.reporting.exports import DATASETS
+from shared.events import service_of
+from tests.reporting.factory import T0, envelope, idea_life
+from tests.reporting.helpers import wait_applied
+
+pytestmark = pytest.mark.integration
+
+PILOT, SUBMITTED, OTHER = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+MILESTONE_ON_TIME, MILESTONE_OVERDUE = uuid.uuid4(), uuid.uuid4()
+
+
+def scenario():
+    """A pilot with votes and a decision, an idea awaiting moderation, a Großenhain idea, two milestones."""
+    return [
+        *idea_life(PILOT, author="alice"),
+        envelope("IdeaSubmitted", SUBMITTED, T0 + timedelta(days=1), title="Geheimer Entwurf", author_id="bob"),
+        envelope("IdeaSubmitted", OTHER, T0 + timedelta(days=2), municipality="grossenhain", field="bildung",
+                 author_id="carol", channel="workshop"),
+        envelope("IdeaPublished", OTHER, T0 + timedelta(days=2, hours=1), municipality="grossenhain",
+                 field="bildung", author_id="carol", channel="workshop"),
+        envelope("VoteCast", PILOT, T0 + timedelta(minutes=2), total=1),
+        envelope("VoteCast", PILOT, T0 + timedelta(minutes=3), total=2),
+        envelope("VoteCast", OTHER, T0 + timedelta(days=3), municipality="grossenhain", field="bildung", total=1),
+        envelope("PilotApproved", PILOT, T0 + timedelta(minutes=3, seconds=30)),
+        envelope("MilestoneScheduled", MILESTONE_ON_TIME, idea_id=PILOT),
+        envelope("MilestoneReached", MILESTONE_ON_TIME, T0 + timedelta(days=5), idea_id=PILOT),
+        envelope("MilestoneScheduled", MILESTONE_OVERDUE),
+        envelope("MilestoneOverdue", MILESTONE_OVERDUE, T0 + timedelta(days=40)),
+        envelope("NotificationSent", uuid.uuid4()),
+        envelope("NotificationFailed", uuid.uuid4(), channel="webhook"),
+    ]
+
+
+@pytest.fixture
+def loaded(reporting_api, reporting_sql, publish_event):
+    events = scenario()
+    for event in events:
+        publish_event(service_of(event["type"]), event["type"], envelope=event)
+    wait_applied(reporting_sql, len(events))
+    return reporting_api
+
+
+def test_summary_counts_everything(loaded):
+    summary = loaded("GET", "/api/v1/summary").json()
+    assert summary["ideas"]["total"] == 3
+    assert summary["ideas"]["by_status"] == {"pilot": 1, "submitted": 1, "published": 1}
+    assert summary["votes"] == {"cast": 3, "withdrawn": 0, "support": 3}
+    assert summary["pilots"]["approved"] == 1
+    assert summary["milestones"] == {"scheduled": 0, "reached": 1, "overdue": 1, "on_time_rate": 1.0}
+    assert summary["notifications"] == {"sent": {"email": 1}, "failed": {"webhook": 1}}
+    assert summary["participants"] == 3
+    assert summary["events_applied"] == len(scenario())
+
+    gera = loaded("GET", "/api/v1/summary?municipality=gera").json()
+    assert gera["ideas"]["total"] == 2 and gera["votes"]["cast"] == 2 and gera["participants"] == 2
+
+
+def test_fields_pilots_milestones_and_rankings(loaded):
+    fields = {(f["municipality"], f["field_of_action"]): f for f in loaded("GET", "/api/v1/fields").json()}
+    assert fields["gera", "energie"]["ideas"] == 2 and fields["gera", "energie"]["votes_cast"] == 2
+    assert fields["grossenhain", "bildung"]["by_status"] == {"published": 1}
+
+    pilots = loaded("GET", "/api/v1/pilots").json()
+    assert pilots["pipeline"]["approved"] == 1
+    [pilot] = pilots["items"]
+    assert (pilot["idea_id"], pilot["stage"], pilot["yes"], pilot["milestones"], pilot["milestones_reached"]) == (
+        str(PILOT), "approved", 7, 1, 1)
+
+    milestones = loaded("GET", "/api/v1/milestones?state=overdue").json()
+    assert [m["milestone_id"] for m in milestones["items"]] == [str(MILESTONE_OVERDUE)]
+    assert milestones["stats"]["on_time_rate"] == 1.0
+
+    ranking = loaded("GET", "/api/v1/rankings").json()
+    assert [(r["idea_id"], r["support"]) for r in ranking] == [(str(PILOT), 2), (str(OTHER), 1)]
+
+
+def test_timeseries_is_zero_filled_and_grouped(loaded):
+    series = loaded("GET", "/api/v1/timeseries?type=IdeaSubmitted&from=2026-03-01&to=2026-03-05"
+                           "&group_by=municipality").json()
+    by_key = {s["key"]: [p["events"] for p in s["points"]] for s in series["series"]}
+    assert by_key == {"gera": [0, 1, 1, 0, 0], "grossenhain": [0, 0, 0, 1, 0]}
+    weekly = loaded("GET", "/api/v1/timeseries?type=VoteCast&from=2026-03-01&to=2026-03-15&interval=week").json()
+    assert [p["events"] for p in weekly["series"][0]["points"]] == [0, 3, 0]
+    empty = loaded("GET", "/api/v1/timeseries?type=PilotRejected&from=2026-03-01&to=2026-03-02").json()
+    assert [p["events"] for p in empty["series"][0]["points"]] == [0, 0]
+
+
+@pytest.mark.parametrize("dataset", sorted(DATASETS))
+def test_exports_have_the_documented_columns_and_no_personal_data(loaded, dataset):
+    text = loaded("GET", f"/api/v1/exports/{dataset}").text
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert list(rows[0]) == list(DATASETS[dataset].columns)
+    as_json = loaded("GET", f"/api/v1/exports/{dataset}?format=json").json()
+    assert len(as_json) == len(rows) and list(as_json[0]) == list(DATASETS[dataset].columns)
+    for secret in ("alice", "bob", "carol", domain.participant_of("alice"), "Geheimer Entwurf", str(SUBMITTED)):
+        assert secret not in text
+
+
+def test_the_ideas_export_holds_only_public_ideas(loaded):
+    ideas = loaded("GET", "/api/v1/exports/ideas?format=json&municipality=gera").json()
+    assert [(i["idea_id"], i["status"], i["support"]) for i in ideas] == [(str(PILOT), "pilot", 2)]
+    datasets = loaded("GET", "/api/v1/exports").json()
+    assert [d["name"] for d in datasets] == list(DATASETS)
+
+
+@pytest.mark.parametrize("path,field", [
+    ("/api/v1/summary?municipality=Gera!", "municipality"),
+    ("/api/v1/summary?colour=blue", "colour"),
+    ("/api/v1/pilots?stage=dreaming", "stage"),
+    ("/api/v1/milestones?idea_id=42", "idea_id"),
+    ("/api/v1/rankings?limit=0", "limit"),
+    ("/api/v1/timeseries?type=IdeaInvented", "type"),
+    ("/api/v1/timeseries?interval=year", "interval"),
+    ("/api/v1/timeseries?from=2026-13-01", "from"),
+    ("/api/v1/timeseries?from=2026-03-05&to=2026-03-01", "from"),
+    ("/api/v1/timeseries?from=2020-01-01&to=2026-01-01&interval=hour", "interval"),
+    ("/api/v1/exports/ideas?format=xml", "format"),
+])
+def test_bad_query_input_is_a_422_naming_the_field(reporting_api, path, field):
+    response = reporting_api("GET", path)
+    assert response.status_code == 422, response.text
+    assert field in response.json()["error"]["fields"]
+
+
+def test_an_unknown_dataset_is_a_404(reporting_api):
+    response = reporting_api("GET", "/api/v1/exports/voters")
+    assert response.status_code == 404 and "voters" in response.json()["error"]["message"]
+
+
+def test_openapi_describes_the_reporting_api(reporting_api):
+    paths = reporting_api("GET", "/openapi.json").json()["paths"]
+    for path in ("/api/v1/summary", "/api/v1/fields", "/api/v1/pilots", "/api/v1/milestones", "/api/v1/rankings",
+                 "/api/v1/timeseries", "/api/v1/exports", "/api/v1/exports/{dataset}", "/dashboard", "/metrics"):
+        assert path in paths
+    parameters = paths["/api/v1/timeseries"]["get"]["parameters"]
+    assert {"from", "to", "interval"} <= {p["name"] for p in parameters}
