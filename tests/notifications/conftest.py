@@ -171,7 +171,7 @@ def notifications_sql(notifications_database):
     close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # stopped after tests/notifications: it would answer other tests' events
 def notifications_container(notifications_database, notifications_settings, amqp_uri, smtp_server):
     from services.notifications.service import NotificationsService
 
