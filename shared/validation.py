@@ -1,5 +1,12 @@
 """marshmallow building blocks shared by the services' request schemas."""
-from marshmallow import fields, validate
+from marshmallow import Schema, fields, validate
+
+
+class Strict(Schema):
+    """Request and response schemas keep their declared field order (in JSON and OpenAPI)."""
+
+    class Meta:
+        ordered = True
 
 
 class Text(fields.String):

@@ -1,17 +1,12 @@
 """HTTP request and response schemas of the ideas service."""
 from datetime import datetime, timezone
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from shared.events import CHANNELS, STATUSES, Location
-from shared.validation import Slug, Text
+from shared.validation import Slug, Strict, Text
 
 from .domain import milestone_state
-
-
-class Strict(Schema):
-    class Meta:
-        ordered = True
 
 
 # --- requests ---------------------------------------------------------------------------

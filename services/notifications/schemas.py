@@ -1,7 +1,7 @@
 """HTTP request and response schemas of the notifications service."""
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
-from shared.validation import Slug, Text
+from shared.validation import Slug, Strict, Text
 
 from .domain import (ANNOUNCEMENTS, DIGESTS, FIELD, IDEA, KINDS, LANGUAGES, MILESTONES, PILOT_DECISIONS,
                      TRIGGER_TYPES)
@@ -9,11 +9,6 @@ from .domain import (ANNOUNCEMENTS, DIGESTS, FIELD, IDEA, KINDS, LANGUAGES, MILE
 DELIVERY_STATUSES = ("pending", "sent", "failed", "cancelled")
 NEEDS = {IDEA: ("idea_id",), FIELD: ("municipality", "field_of_action"), MILESTONES: ("municipality",),
          PILOT_DECISIONS: ("municipality",), ANNOUNCEMENTS: ("municipality",)}
-
-
-class Strict(Schema):
-    class Meta:
-        ordered = True
 
 
 class Paging(Strict):

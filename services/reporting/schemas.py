@@ -1,19 +1,14 @@
 """HTTP query and response schemas of the reporting service."""
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from shared.events import CATALOGUE, CHANNELS, STATUSES
-from shared.validation import Slug
+from shared.validation import Slug, Strict
 
 from .domain import DECISION_OF, INTERVALS, MILESTONE_STATES, OUTCOME_OF, PIPELINE_STAGES
 from .exports import FORMATS
 
 DELIVERY_CHANNELS = ("email", "webhook", "feed")
 EVENT_STATUSES = sorted(set(STATUSES) | set(MILESTONE_STATES) | set(DECISION_OF.values()) | set(OUTCOME_OF.values()))
-
-
-class Strict(Schema):
-    class Meta:
-        ordered = True
 
 
 # --- queries ----------------------------------------------------------------------------

@@ -1,15 +1,10 @@
 """HTTP request and response schemas of the voting service."""
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from shared.events import STATUSES, Tally
-from shared.validation import Slug, Text
+from shared.validation import Slug, Strict, Text
 
 from .domain import CHOICES, MAJORITY_RULES, tally
-
-
-class Strict(Schema):
-    class Meta:
-        ordered = True
 
 
 def _aware(value):
