@@ -7,11 +7,6 @@ from shared.validation import Slug, Strict, Text
 from .domain import CHOICES, MAJORITY_RULES, tally
 
 
-def _aware(value):
-    if value.tzinfo is None:
-        raise ValidationError("needs a time zone offset, e.g. 2026-03-31T16:00:00+02:00")
-
-
 # --- requests ---------------------------------------------------------------------------
 
 class NewRound(Strict):
@@ -19,8 +14,8 @@ class NewRound(Strict):
     field_of_action = Slug(load_default=None, allow_none=True,
                            metadata={"description": "only ideas of this field; omit for every field"})
     title = Text(3, 200, required=True)
-    opens_at = fields.AwareDateTime(required=True, validate=_aware)
-    closes_at = fields.AwareDateTime(required=True, validate=_aware)
+    opens_at = fields.AwareDateTime(required=True)
+    closes_at = fields.AwareDateTime(required=True)
     budget = fields.Integer(required=True, validate=validate.Range(min=1, max=100),
                             metadata={"description": "how many ideas one citizen may support in this round"})
 
@@ -57,7 +52,7 @@ class NewDecision(Strict):
     quorum = fields.Integer(required=True, validate=validate.Range(min=1),
                             metadata={"description": "members who must vote (abstaining counts) for a valid result"})
     majority_rule = fields.String(load_default="simple", validate=validate.OneOf(MAJORITY_RULES))
-    deadline = fields.AwareDateTime(required=True, validate=_aware)
+    deadline = fields.AwareDateTime(required=True)
 
 
 class DecisionQuery(Strict):
