@@ -2,8 +2,14 @@
 IDEA_COLUMNS = ("i.id, i.municipality, i.field_of_action, i.title, i.status, i.status_at, i.total, i.total_since,"
                 " i.threshold_reached_at, i.ledger_seq, i.ledger_head")
 ROUND_COLUMNS = "id, municipality, field_of_action, title, opens_at, closes_at, budget, created_at"
-DECISION_COLUMNS = ("d.id, d.idea_id, d.board, d.quorum, d.majority_rule, d.deadline, d.opened_by, d.opened_at,"
-                    " d.status, d.reason, d.quorum_met, d.decided_at, d.closed_by")
+# A decision with its idea's municipality and field (for the events) and its members' votes.
+_DECISIONS = (
+    "SELECT d.id, d.idea_id, d.board, d.quorum, d.majority_rule, d.deadline, d.opened_by, d.opened_at, d.status,"
+    " d.reason, d.quorum_met, d.decided_at, d.closed_by, i.municipality, i.field_of_action,"
+    " COALESCE((SELECT json_object_agg(b.member, b.choice) FROM board_votes b WHERE b.decision_id = d.id),"
+    " '{}'::json) AS votes"
+    " FROM decisions d JOIN ideas i ON i.id = d.idea_id"
+)
 
 
 # --- votable ideas -------------------------------------------------------------------------
@@ -170,24 +176,14 @@ def open_decision_on(cur, idea_id):
 
 
 def get_decision(cur, decision_id, *, lock=False):
-    """A decision with its idea's municipality and field (for the events) and its members' votes."""
-    cur.execute(
-        f"SELECT {DECISION_COLUMNS}, i.municipality, i.field_of_action,"
-        " COALESCE((SELECT json_object_agg(b.member, b.choice) FROM board_votes b WHERE b.decision_id = d.id),"
-        " '{}'::json) AS votes"
-        " FROM decisions d JOIN ideas i ON i.id = d.idea_id WHERE d.id = %s" + (" FOR UPDATE OF d" if lock else ""),
-        (decision_id,),
-    )
+    """One decision (see _DECISIONS); `lock` takes its row lock."""
+    cur.execute(f"{_DECISIONS} WHERE d.id = %s" + (" FOR UPDATE OF d" if lock else ""), (decision_id,))
     return cur.fetchone()
 
 
 def list_decisions(cur, idea_id, status):
     cur.execute(
-        f"SELECT {DECISION_COLUMNS}, i.municipality, i.field_of_action,"
-        " COALESCE((SELECT json_object_agg(b.member, b.choice) FROM board_votes b WHERE b.decision_id = d.id),"
-        " '{}'::json) AS votes"
-        " FROM decisions d JOIN ideas i ON i.id = d.idea_id"
-        " WHERE (%s::uuid IS NULL OR d.idea_id = %s) AND (%s::text IS NULL OR d.status = %s)"
+        f"{_DECISIONS} WHERE (%s::uuid IS NULL OR d.idea_id = %s) AND (%s::text IS NULL OR d.status = %s)"
         " ORDER BY d.opened_at DESC, d.id",
         (idea_id, idea_id, status, status),
     )
