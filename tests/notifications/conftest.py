@@ -13,12 +13,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-import requests
 
 from scripts import smtp_sink
 from shared import config
 from tests.conftest import SLOT
-from tests.fixtures import fresh_database, purge_dead_letters, sql_runner, started_container, wait_for
+from tests.fixtures import fresh_database, http_client, purge_dead_letters, sql_runner, started_container, wait_for
 
 SMTP_PORT = 18000 + 100 * SLOT + 50
 # Fast timers and retries; links in mails point at the test service.
@@ -188,11 +187,6 @@ def notifications_service(notifications_sql, notifications_container, amqp, mail
 
 @pytest.fixture
 def notifications_api(notifications_service, notifications_settings):
-    session = requests.Session()
-    base = "http://" + notifications_settings.http_address
-
-    def call(method, path, **kwargs):
-        return session.request(method, base + path, timeout=10, **kwargs)
-
+    call, close = http_client("http://" + notifications_settings.http_address)
     yield call
-    session.close()
+    close()
