@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 
 from scripts import smtp_sink
-from shared import config
+from shared import config, registry
 from shared.auth import ROLES, mint
 from shared.amqp import Publisher
 from shared.db import Pool
@@ -24,7 +24,7 @@ from shared.migrate import migrate
 from shared.outbox import replay
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVICES = [name for name in config.HTTP_PORTS if (ROOT / "services" / name / "service.py").exists()]
+SERVICES = list(registry.services())
 # The notifications service's default SMTP server: a sink whose mails a person can read.
 MAILDIR, SMTP_PORT, MAIL_PAGE_PORT = ROOT / "var" / "mail", 1025, 8025
 EMITTERS = {service_of(event_type) for event_type in CATALOGUE}
@@ -77,16 +77,16 @@ def replay_history(settings, joined):
 
 
 def load_demo(secret, tokens):
-    """Each service's `demo.py` (if any), in SERVICES order, loads its data once through the APIs."""
+    """Each service's demo module (if its ServiceSpec names one), in SERVICES order, loads its data once
+    through the APIs."""
     def api(service, method, path, body=None, role=None, subject=None):
         token = mint(secret, subject, [role]) if subject else tokens.get(role)
         return request(method, url_of(service) + path, body, token)
 
-    for name in SERVICES:
-        try:
-            demo = importlib.import_module(f"services.{name}.demo")
-        except ModuleNotFoundError:
+    for name, spec in registry.services().items():
+        if not spec.demo:
             continue
+        demo = importlib.import_module(spec.demo)
         if demo.already_loaded(api):
             print(f"demo data ({name}): already loaded")
         else:

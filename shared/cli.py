@@ -6,22 +6,23 @@
   smartcity dlq replay SERVICE [--id ID]   send parked messages back to their queue
   smartcity replay SERVICE [--type T ...]  publish a service's past events again (for a new subscriber)
   smartcity contract [--write]             check (or regenerate) docs/events from the code
+
+and every command a service adds (its ServiceSpec's `cli` module), for example
   smartcity verify-ledger                  check the voting ledger's hash chains against the totals
   smartcity reporting rebuild              replay the reporting event log into fresh projections
 """
 import argparse
+import importlib
 import json
 import sys
 
-from shared import config
+from shared import config, registry
 
 
 def _migrate(args):
-    from shared.migrate import ROOT, migrate
+    from shared.migrate import migrate
 
-    for service in args.services or sorted(config.HTTP_PORTS):
-        if not (ROOT / "services" / service / "migrations").is_dir():
-            continue  # a service not built yet
+    for service in args.services or registry.services():
         applied = migrate(service, config.database_url_for(service))
         print(f"{service}: {len(applied)} migration(s) applied" + (f" ({', '.join(applied)})" if applied else ""))
     return 0
@@ -88,38 +89,13 @@ def _contract(args):
     return 1 if drift else 0
 
 
-def _verify_ledger(args):
-    from services.voting.handlers import verify_ledger
-    from shared.db import Pool
-
-    pool = Pool(config.database_url_for("voting"), 1)
-    try:
-        checked, problems = verify_ledger(pool)
-    finally:
-        pool.close()
-    for problem in problems:
-        print(f"TAMPERED: {problem}")
-    print(f"{checked} idea ledger(s) checked: " + (f"{len(problems)} problem(s)" if problems else
-                                                     "every hash chain intact, every total equals its ledger"))
-    return 1 if problems else 0
-
-
-def _reporting(args):
-    from services.reporting.rebuild import rebuild_with_progress_bar
-
-    result = rebuild_with_progress_bar(config.database_url_for("reporting"), args.batch_size)
-    print(f"rebuilt the reporting projections from {result.events:,} events in {result.seconds:.2f} s"
-          f" ({result.rate:,.0f} events/s)")
-    return 0
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="smartcity", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("migrate", help="apply pending database migrations")
-    p.add_argument("services", nargs="*", metavar="SERVICE", help=f"any of {', '.join(sorted(config.HTTP_PORTS))}")
+    p.add_argument("services", nargs="*", metavar="SERVICE", help=f"any of {', '.join(registry.services())}")
     p.set_defaults(func=_migrate)
 
     p = sub.add_parser("token", help="mint a development token (HS256, SMARTCITY_JWT_SECRET)")
@@ -130,13 +106,13 @@ def main(argv=None):
 
     p = sub.add_parser("dlq", help="inspect or replay a service's dead-letter queue")
     p.add_argument("action", choices=["list", "replay"])
-    p.add_argument("service", choices=sorted(config.HTTP_PORTS))
+    p.add_argument("service", choices=list(registry.services()))
     p.add_argument("--id", help="replay only the message with this event id")
     p.add_argument("--json", action="store_true", help="list as JSON, bodies included")
     p.set_defaults(func=_dlq)
 
     p = sub.add_parser("replay", help="publish a service's past events again, oldest first, same ids")
-    p.add_argument("service", choices=sorted(config.HTTP_PORTS))
+    p.add_argument("service", choices=list(registry.services()))
     p.add_argument("--type", action="append", metavar="EVENT_TYPE", help="only these types (repeatable)")
     p.set_defaults(func=_replay)
 
@@ -144,13 +120,9 @@ def main(argv=None):
     p.add_argument("--write", action="store_true")
     p.set_defaults(func=_contract)
 
-    p = sub.add_parser("verify-ledger", help="verify the voting ledger (exit 1 if anything was tampered with)")
-    p.set_defaults(func=_verify_ledger)
-
-    p = sub.add_parser("reporting", help="reporting service tasks: rebuild its projections from its event log")
-    p.add_argument("action", choices=["rebuild"])
-    p.add_argument("--batch-size", type=int, default=10_000, help="events fetched per round trip (default 10000)")
-    p.set_defaults(func=_reporting)
+    for spec in registry.services().values():
+        if spec.cli:
+            importlib.import_module(spec.cli).register(sub)
 
     args = parser.parse_args(argv)
     try:

@@ -8,12 +8,9 @@ from dataclasses import dataclass, field
 
 from nameko.extensions import DependencyProvider
 
-DEV_JWT_SECRET = "dev-secret-change-me"
+from shared import registry
 
-HTTP_PORTS = {"ideas": 8001, "voting": 8002, "notifications": 8003, "reporting": 8004}
-# Reporting's consumer workers mostly wait for their batch to commit (group commit): more of them
-# in flight (= the prefetch count) make bigger batches.
-MAX_WORKERS = {"reporting": 100}
+DEV_JWT_SECRET = "dev-secret-change-me"
 
 
 def env(name, default=None):
@@ -62,17 +59,18 @@ def database_url_for(service):
 
 def load(service):
     """Settings of one service, read from the environment now."""
+    spec = registry.spec(service)
     settings = Settings(
         service=service,
         amqp_uri=env("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"),
         database_url=database_url_for(service),
-        http_address=service_env(service, "HTTP_ADDRESS", f"0.0.0.0:{HTTP_PORTS.get(service, 8000)}"),
+        http_address=service_env(service, "HTTP_ADDRESS", f"0.0.0.0:{spec.port}"),
         jwt_secret=env("JWT_SECRET", DEV_JWT_SECRET),
         jwt_jwks_url=env("JWT_JWKS_URL"),
         jwt_issuer=env("JWT_ISSUER"),
         jwt_audience=env("JWT_AUDIENCE"),
         db_pool_size=int(service_env(service, "DB_POOL_SIZE", "10")),
-        max_workers=int(service_env(service, "MAX_WORKERS", str(MAX_WORKERS.get(service, 10)))),
+        max_workers=int(service_env(service, "MAX_WORKERS", str(spec.max_workers))),
         retry_delays=_floats(service_env(service, "RETRY_DELAYS", "1,5,30")),
         outbox_sweep_seconds=float(env("OUTBOX_SWEEP_SECONDS", "2")),
         outbox_min_age_seconds=float(env("OUTBOX_MIN_AGE_SECONDS", "5")),

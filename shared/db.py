@@ -1,10 +1,12 @@
-"""PostgreSQL access for services: a connection pool behind a nameko DependencyProvider.
+"""PostgreSQL for services: a connection pool, the SQL unit of work, and the nameko provider
+that gives each worker a unit of work and relays what it emitted.
 
 psycopg2 is made green (psycogreen) by shared.green before any service code runs, so a
 query yields to the eventlet hub instead of blocking every worker of the service.
 """
 import contextlib
 import logging
+import sys
 import threading
 
 import psycopg2
@@ -12,7 +14,10 @@ import psycopg2.extras
 import psycopg2.pool
 from nameko.extensions import DependencyProvider
 
+from shared import inbox, outbox
+from shared.amqp import Publisher
 from shared.config import settings_of
+from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 psycopg2.extras.register_uuid()
@@ -56,23 +61,111 @@ class Pool:
         self._pool.closeall()
 
 
-class Database(DependencyProvider):
-    """Injects the service's connection Pool; opened at container setup, closed at stop."""
+class SqlUnitOfWork(UnitOfWork):
+    """A unit of work on a pooled connection; `repository(cursor)` builds the service's repository.
+
+    Emitted events are inserted into the outbox just before the commit; `written` collects the
+    ids of every event committed, for the relay to publish.
+    """
+
+    def __init__(self, service, pool, repository, **kwargs):
+        super().__init__(service, **kwargs)
+        self.pool = pool
+        self.repository = repository
+        self.written = []
+        self._transaction = self._cursor = None
+
+    def claim(self, consumer, event_id, event_type):
+        return inbox.claim(self._cursor, consumer, event_id, event_type)
+
+    def _begin(self):
+        self._transaction = self.pool.transaction()
+        self._cursor = self._transaction.__enter__()
+        return self.repository(self._cursor)
+
+    def _commit(self, events):
+        try:
+            if events:
+                outbox.insert(self._cursor, self.service, events)
+        except BaseException:
+            self._end(*sys.exc_info())
+            raise
+        self._end(None, None, None)
+        self.written.extend(event["id"] for event in events)
+
+    def _rollback(self, exc_type, exc, traceback):
+        self._end(exc_type, exc, traceback)
+
+    def _end(self, exc_type, exc, traceback):
+        transaction, self._transaction, self._cursor = self._transaction, None, None
+        transaction.__exit__(exc_type, exc, traceback)
+
+
+class UnitOfWorkProvider(DependencyProvider):
+    """Injects a fresh SqlUnitOfWork per worker and, for a service that emits events, runs the
+    outbox relay that publishes them once the worker is done.
+
+        uow = UnitOfWorkProvider(VotingRepository)
+    """
+
+    def __init__(self, repository, emits=True):
+        self.repository = repository
+        self.emits = emits
 
     def setup(self):
         settings = settings_of(self.container)
         self.pool = Pool(settings.database_url, settings.db_pool_size)
+        self.relay = None
+        if self.emits:
+            self.relay = outbox.Relay(
+                self.container.service_name, Pool(settings.database_url, 2), Publisher(settings.amqp_uri),
+                settings.outbox_sweep_seconds, settings.outbox_min_age_seconds)
+        self._relay_thread = None
+        self._units = {}
+
+    def start(self):
+        if self.relay is not None:
+            self._relay_thread = self.container.spawn_managed_thread(self.relay.run, identifier="outbox-relay")
 
     def stop(self):
+        # Workers are done by now: flush what they wrote, then release the connections.
+        if self.relay is not None:
+            self.relay.stop()
+            if self._relay_thread is not None:
+                self._relay_thread.wait()
+            self.relay.close()
         self.pool.close()
 
     def kill(self):
+        if self.relay is not None:
+            self.relay.stop()
+            self.relay.close()
         self.pool.close()
 
+    def new(self):
+        """A unit of work outside any worker (group commit, a sending loop); `publish` it when done."""
+        return SqlUnitOfWork(self.container.service_name, self.pool, self.repository)
+
+    def publish(self, unit):
+        """Hand the events a unit committed to the relay (a worker's own unit is handed over at its end)."""
+        if unit.written and self.relay is not None:
+            self.relay.notify(unit.written)
+            unit.written = []
+
     def get_dependency(self, worker_ctx):
-        return self.pool
+        unit = self._units[worker_ctx] = self.new()
+        return unit
+
+    def worker_teardown(self, worker_ctx):
+        # The worker's transactions are over; ids of rolled-back events were never collected.
+        unit = self._units.pop(worker_ctx, None)
+        if unit is not None:
+            self.publish(unit)
+
+    def ping(self):
+        return self.pool.ping()
 
 
-def pool_of(container):
-    """The connection Pool of a container's Database dependency (for other dependency providers)."""
-    return next(d for d in container.dependencies if isinstance(d, Database)).pool
+def unit_of_work_provider(container):
+    """The container's UnitOfWorkProvider (for other dependency providers: readiness, group commit)."""
+    return next(d for d in container.dependencies if isinstance(d, UnitOfWorkProvider))

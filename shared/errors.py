@@ -1,44 +1,54 @@
-"""Errors a use case raises when a request cannot be carried out; the HTTP layer renders them."""
+"""Why a use case refused: plain domain exceptions, with no HTTP in them.
+
+Each edge renders them its own way: `shared.web.ERROR_STATUS` maps each class to an HTTP status
+and code; over RPC they travel by class name and `shared.rpc` raises the same class again.
+`fields` names what was wrong (field name -> list of messages), for the caller to show.
+"""
 
 
-class ServiceError(Exception):
-    status = 400
-    code = "bad_request"
-
-    def __init__(self, message, fields=None, *, status=None, code=None):
+class DomainError(Exception):
+    def __init__(self, message, fields=None):
         super().__init__(message)
         self.message = message
         self.fields = fields
-        self.status = status or self.status
-        self.code = code or self.code
 
 
-class NotFound(ServiceError):
-    status, code = 404, "not_found"
-
+class NotFound(DomainError):
     def __init__(self, what):
         super().__init__(f"{what} not found")
 
 
-class Conflict(ServiceError):
+class Conflict(DomainError):
     """The request is valid but the current state does not allow it (e.g. a workflow step)."""
 
-    status, code = 409, "conflict"
 
-
-class InvalidInput(ServiceError):
+class InvalidInput(DomainError):
     """Well-formed input that names something that does not exist or does not fit."""
 
-    status, code = 422, "validation_failed"
+
+class Unauthorized(DomainError):
+    """The credential the request carries (a link token, say) is missing or not valid."""
 
 
-class Forbidden(ServiceError):
+class Forbidden(DomainError):
     """The caller's role fits, but this particular resource is not theirs (e.g. another board)."""
 
-    status, code = 403, "forbidden"
+
+class Gone(DomainError):
+    """The thing existed but is no more (an expired confirmation link)."""
 
 
-class Unavailable(ServiceError):
+class Unavailable(DomainError):
     """A service this request depends on did not answer in time."""
 
-    status, code = 503, "unavailable"
+
+# Every class a use case may raise, by name: how RPC callers raise the same error again.
+BY_NAME = {cls.__name__: cls for cls in (NotFound, Conflict, InvalidInput, Unauthorized, Forbidden, Gone,
+                                         Unavailable)}
+
+
+def found(thing, what):
+    """`thing` itself, or NotFound(what) when it is None: for a lookup that must find something."""
+    if thing is None:
+        raise NotFound(what)
+    return thing

@@ -6,7 +6,8 @@ Events never carry personal data: people appear only as their opaque token subje
 """
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-STATUSES = ("submitted", "published", "rejected", "shortlisted", "pilot", "in_implementation", "completed")
+from shared.domain import STATUSES
+
 CHANNELS = ("form", "profile", "competition", "workshop")
 
 

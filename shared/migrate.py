@@ -1,7 +1,7 @@
 """Migration runner: plain SQL files, applied once each, in name order, per database.
 
 Shared tables (outbox, inbox) come from shared/migrations and are applied to every
-service's database before the service's own services/<name>/migrations.
+service's database before the service's own (the folder its ServiceSpec names).
 """
 import logging
 from pathlib import Path
@@ -10,14 +10,15 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg2
 from psycopg2 import sql
 
+from shared import registry
+
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parent.parent
 SHARED_MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def migrations_of(service):
-    return [("shared", SHARED_MIGRATIONS), (service, ROOT / "services" / service / "migrations")]
+    return [("shared", SHARED_MIGRATIONS), (service, registry.spec(service).migrations)]
 
 
 def ensure_database(dsn):

@@ -1,6 +1,8 @@
 """Operability endpoints every service has: health, readiness, metrics, OpenAPI.
 
-Mix `OpsEndpoints` into a service class; it needs the service's `db` (shared.db.Database).
+Mix `OpsEndpoints` into a service class. Its two providers inject something narrow, as nameko's
+own `Config` does: `readiness` a function answering the readiness check, `api_document` the
+service's OpenAPI document.
 """
 import logging
 
@@ -11,50 +13,58 @@ from werkzeug.wrappers import Response
 
 from shared import openapi
 from shared.config import settings_of
-from shared.db import Database
+from shared.db import UnitOfWorkProvider
 from shared.web import api, json_response
 
 log = logging.getLogger(__name__)
 
 
-class Ops(DependencyProvider):
-    """Checks a service's own database and broker and describes its HTTP API."""
+def _check(probe):
+    try:
+        probe()
+        return "ok"
+    except Exception as exc:  # report, don't raise: the answer is the 503 body
+        log.warning("readiness check failed: %s", exc)
+        return f"failed: {type(exc).__name__}"
+
+
+class Readiness(DependencyProvider):
+    """Injects `check()`: the service's own database and broker, as an HTTP response (200 or 503)."""
 
     def setup(self):
-        self.settings = settings_of(self.container)
-
-    def get_dependency(self, worker_ctx):
-        return self
-
-    def ready(self):
-        checks = {"database": self._check(self._database), "broker": self._check(self._broker)}
-        healthy = all(value == "ok" for value in checks.values())
-        return json_response(200 if healthy else 503, {"status": "ready" if healthy else "not_ready", "checks": checks})
-
-    @staticmethod
-    def _check(probe):
-        try:
-            probe()
-            return "ok"
-        except Exception as exc:  # report, don't raise: the answer is the 503 body
-            log.warning("readiness check failed: %s", exc)
-            return f"failed: {type(exc).__name__}"
+        self.amqp_uri = settings_of(self.container).amqp_uri
 
     def _database(self):
         for dependency in self.container.dependencies:
-            if isinstance(dependency, Database):
-                dependency.pool.ping()
+            if isinstance(dependency, UnitOfWorkProvider):
+                dependency.ping()
 
     def _broker(self):
-        with Connection(self.settings.amqp_uri, connect_timeout=2) as conn:
+        with Connection(self.amqp_uri, connect_timeout=2) as conn:
             conn.ensure_connection(max_retries=1)
 
-    def openapi(self):
-        return openapi.build(self.container.service_name, self.container.entrypoints)
+    def check(self):
+        checks = {"database": _check(self._database), "broker": _check(self._broker)}
+        healthy = all(value == "ok" for value in checks.values())
+        return json_response(200 if healthy else 503, {"status": "ready" if healthy else "not_ready", "checks": checks})
+
+    def get_dependency(self, worker_ctx):
+        return self.check
+
+
+class ApiDocument(DependencyProvider):
+    """Injects the service's OpenAPI document, built once from its @api entrypoints."""
+
+    def start(self):
+        self.document = openapi.build(self.container.service_name, self.container.entrypoints)
+
+    def get_dependency(self, worker_ctx):
+        return self.document
 
 
 class OpsEndpoints:
-    ops = Ops()
+    readiness = Readiness()
+    api_document = ApiDocument()
 
     @api("GET", "/health/live", summary="The process is up", tags=["ops"])
     def health_live(self, request):
@@ -62,7 +72,7 @@ class OpsEndpoints:
 
     @api("GET", "/health/ready", summary="Database and broker are reachable (503 otherwise)", tags=["ops"])
     def health_ready(self, request):
-        return self.ops.ready()
+        return self.readiness()
 
     @api("GET", "/metrics", summary="Prometheus metrics", tags=["ops"])
     def metrics(self, request):
@@ -70,4 +80,4 @@ class OpsEndpoints:
 
     @api("GET", "/openapi.json", summary="This document", tags=["ops"])
     def openapi(self, request):
-        return self.ops.openapi()
+        return self.api_document

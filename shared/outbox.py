@@ -1,8 +1,9 @@
 """Transactional outbox: events are rows written in the state change's own transaction.
 
-`Outbox` (a DependencyProvider) gives each worker a writer. When the worker ends, the ids it
-wrote are handed to a relay greenthread that publishes them with publisher confirms and marks
-them sent. A periodic sweep publishes rows left behind (a crash between commit and publish).
+A unit of work (shared.db.SqlUnitOfWork) inserts its events here at commit. When the worker
+ends, the ids it wrote are handed to the `Relay` greenthread, which publishes them with publisher
+confirms and marks them sent. A periodic sweep publishes rows left behind (a crash between
+commit and publish).
 Rows are locked while published (FOR UPDATE SKIP LOCKED), so replicas do not send twice;
 a crash after the broker confirmed but before the row was marked sends it again, which the
 consumers' inbox absorbs: delivery is at-least-once, effects exactly once.
@@ -12,14 +13,11 @@ import logging
 
 import eventlet
 from eventlet.queue import Empty, LightQueue
-from nameko.extensions import DependencyProvider
 from psycopg2.extras import execute_values
 
 from shared import metrics
-from shared.amqp import Publisher, event_exchange
-from shared.config import settings_of
-from shared.db import Pool
-from shared.envelope import CONTENT_TYPE, exchange_of, make_event
+from shared.amqp import event_exchange
+from shared.envelope import CONTENT_TYPE, exchange_of
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +34,10 @@ _SELECT_LEFT_BEHIND = (
 )
 
 
-def write(cur, service, event_type, data, subject=None):
-    """Validate an event and store it in the outbox inside the caller's transaction."""
-    envelope = make_event(service, event_type, data, subject=subject)
-    cur.execute(
-        "INSERT INTO outbox (id, exchange, routing_key, body) VALUES (%s, %s, %s, %s)",
-        (envelope["id"], exchange_of(service), event_type, json.dumps(envelope)),
-    )
-    return envelope
+def insert(cur, service, envelopes):
+    """Store a service's validated envelopes in the outbox, inside the caller's transaction, in one statement."""
+    execute_values(cur, "INSERT INTO outbox (id, exchange, routing_key, body) VALUES %s",
+                   [(e["id"], exchange_of(service), e["type"], json.dumps(e)) for e in envelopes])
 
 
 def _messages(rows):
@@ -65,32 +59,6 @@ def replay(pool, publisher, event_types=None):
     for start in range(0, len(rows), BATCH):
         publisher.publish_many(_messages(rows[start:start + BATCH]))
     return len(rows)
-
-
-def write_many(cur, service, event_type, datas):
-    """Like `write` for many events of one type (without subject), in one INSERT: for fan-outs."""
-    envelopes = [make_event(service, event_type, data) for data in datas]
-    execute_values(cur, "INSERT INTO outbox (id, exchange, routing_key, body) VALUES %s",
-                   [(e["id"], exchange_of(service), event_type, json.dumps(e)) for e in envelopes])
-    return envelopes
-
-
-class OutboxWriter:
-    """What a worker sees: `add(cur, type, data, subject)` inside its transaction."""
-
-    def __init__(self, service):
-        self.service = service
-        self.written = []
-
-    def add(self, cur, event_type, data, subject=None):
-        envelope = write(cur, self.service, event_type, data, subject)
-        self.written.append(envelope["id"])
-        return envelope
-
-    def add_many(self, cur, event_type, datas):
-        envelopes = write_many(cur, self.service, event_type, datas)
-        self.written.extend(envelope["id"] for envelope in envelopes)
-        return envelopes
 
 
 class Relay:
@@ -157,46 +125,6 @@ class Relay:
     def stop(self):
         self.running = False
 
-
-class Outbox(DependencyProvider):
-    """Injects an OutboxWriter per worker and runs the relay for the service's lifetime."""
-
-    def setup(self):
-        settings = settings_of(self.container)
-        self.pool = Pool(settings.database_url, 2)
-        self.publisher = Publisher(settings.amqp_uri)
-        self.relay = Relay(
-            self.container.service_name, self.pool, self.publisher,
-            settings.outbox_sweep_seconds, settings.outbox_min_age_seconds,
-        )
-        self._gt = None
-        self._writers = {}
-
-    def start(self):
-        self._gt = self.container.spawn_managed_thread(self.relay.run, identifier="outbox-relay")
-
-    def stop(self):
-        # Workers are done by now: flush what they wrote, then release the connections.
-        self.relay.stop()
-        if self._gt is not None:
-            self._gt.wait()
-        self._close()
-
-    def kill(self):
-        self.relay.stop()
-        self._close()
-
-    def _close(self):
+    def close(self):
         self.publisher.close()
         self.pool.close()
-
-    def get_dependency(self, worker_ctx):
-        writer = OutboxWriter(self.container.service_name)
-        self._writers[worker_ctx] = writer
-        return writer
-
-    def worker_teardown(self, worker_ctx):
-        # The worker's transactions are over; ids of rolled-back rows simply match nothing.
-        writer = self._writers.pop(worker_ctx, None)
-        if writer is not None and writer.written:
-            self.relay.notify(writer.written)

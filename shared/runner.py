@@ -6,7 +6,6 @@ or SIGINT: in-flight requests finish, the outbox is flushed; after 5 s it is kil
 import shared.green  # noqa: F401  (must come first: eventlet and green psycopg2)
 
 import argparse  # noqa: E402
-import importlib  # noqa: E402
 import logging  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
@@ -14,22 +13,18 @@ import sys  # noqa: E402
 import eventlet  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 
-from shared import config, logs  # noqa: E402
+from shared import config, logs, registry  # noqa: E402
 from shared.migrate import migrate  # noqa: E402
 
 STOP_TIMEOUT = 5.0
 log = logging.getLogger("shared.runner")
 
 
-def service_class(service):
-    return importlib.import_module(f"services.{service}.service").SERVICE
-
-
 def run(service):
     settings = config.load(service)
     migrate(service, settings.database_url)
     runner = ServiceRunner(settings.nameko_config())
-    runner.add_service(service_class(service))
+    runner.add_service(registry.spec(service).load_class())
 
     stopping = []
 
@@ -62,7 +57,7 @@ def run(service):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("service", choices=sorted(config.HTTP_PORTS))
+    parser.add_argument("service", choices=list(registry.services()))
     args = parser.parse_args(argv)
     logs.configure()
     run(args.service)

@@ -29,18 +29,39 @@ from werkzeug.wrappers import Request, Response
 from shared import metrics
 from shared.auth import ROLES, AuthError, TokenVerifier
 from shared.config import settings_of
-from shared.errors import ServiceError
+from shared.errors import (Conflict, DomainError, Forbidden, Gone, InvalidInput, NotFound, Unauthorized,
+                           Unavailable)
 
 log = logging.getLogger(__name__)
 
 AUTHENTICATED = ROLES  # any valid token
 
+# The one place a domain refusal becomes an HTTP status: class -> (status, error code).
+ERROR_STATUS = {
+    InvalidInput: (422, "validation_failed"),
+    Unauthorized: (401, "unauthorized"),
+    Forbidden: (403, "forbidden"),
+    NotFound: (404, "not_found"),
+    Conflict: (409, "conflict"),
+    Gone: (410, "gone"),
+    Unavailable: (503, "unavailable"),
+}
 
-class ApiError(ServiceError):
+
+def status_of(error):
+    """(status, code) of a DomainError, by its nearest class in ERROR_STATUS."""
+    for cls in type(error).__mro__:
+        if cls in ERROR_STATUS:
+            return ERROR_STATUS[cls]
+    return 400, "bad_request"
+
+
+class ApiError(Exception):
     """A request rejected by the HTTP layer itself (before any use case ran)."""
 
     def __init__(self, status, code, message, fields=None):
-        super().__init__(message, fields, status=status, code=code)
+        super().__init__(message)
+        self.status, self.code, self.message, self.fields = status, code, message, fields
 
 
 def _default(value):
@@ -105,7 +126,7 @@ class ApiEndpoint(HttpRequestHandler):
         self.summary = summary
         self.tags = tags
         # Refusals are answers, not faults: nameko logs them briefly instead of with a traceback.
-        kwargs.setdefault("expected_exceptions", (ServiceError, AuthError, ValidationError))
+        kwargs.setdefault("expected_exceptions", (DomainError, ApiError, AuthError, ValidationError))
         super().__init__(method, url, **kwargs)
 
     def handle_request(self, request):
@@ -171,9 +192,13 @@ class ApiEndpoint(HttpRequestHandler):
 
     def response_from_exception(self, exc):
         service = self.container.service_name
-        if isinstance(exc, ServiceError):
+        if isinstance(exc, ApiError):
             response = error_response(exc.status, exc.code, exc.message, exc.fields)
             code = exc.code
+        elif isinstance(exc, DomainError):
+            status, code = status_of(exc)
+            headers = {"Retry-After": "5"} if status == 503 else None
+            response = error_response(status, code, exc.message, exc.fields, headers)
         elif isinstance(exc, AuthError):
             code = "unauthorized" if exc.status == 401 else "forbidden"
             headers = {"WWW-Authenticate": 'Bearer realm="smartcity"'} if exc.status == 401 else None

@@ -43,6 +43,9 @@ def _test_vhost_uri():
         return "amqp://guest:guest@127.0.0.1:5672/"
 
 
-os.environ.setdefault("SMARTCITY_AMQP_URI", _test_vhost_uri())
+def pytest_collection_modifyitems(config, items):
+    """Ask the broker for the test vhost only when a selected test talks to it: `make unit` stays offline."""
+    if any(item.get_closest_marker("integration") for item in items):
+        os.environ.setdefault("SMARTCITY_AMQP_URI", _test_vhost_uri())
 
 pytest_plugins = ["tests.fixtures", "tests.reporting.fixtures"]

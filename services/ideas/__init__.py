@@ -1,0 +1,12 @@
+"""The ideas service: ideas, fields of action, moderation, status workflow, milestones."""
+from pathlib import Path
+
+from shared.registry import ServiceSpec
+
+SPEC = ServiceSpec(
+    name="ideas",
+    port=8001,
+    service_class="services.ideas.service:IdeasService",
+    migrations=Path(__file__).resolve().parent / "migrations",
+    demo="services.ideas.demo",
+)

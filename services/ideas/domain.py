@@ -1,31 +1,28 @@
-"""The ideas domain: the status workflow, who sees what, milestone rules. Pure: no I/O."""
+"""The ideas domain: the status workflow, who sees what, milestone rules. Pure: no I/O.
+
+The statuses and their groups are the shared vocabulary (shared.domain); what is decided here
+is which step from one to another is allowed, and for whom.
+"""
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
+from shared.domain import (COMPLETED, IN_IMPLEMENTATION, PILOT, PILOT_OR_LATER, PUBLIC_STATUSES, PUBLISHED,
+                           REJECTED, SHORTLISTED, SUBMITTED, municipal_today)
 from shared.errors import Conflict
-from shared.events import STATUSES
 
-MUNICIPAL_TZ = ZoneInfo("Europe/Berlin")
-
-SUBMITTED, PUBLISHED, REJECTED = "submitted", "published", "rejected"
-SHORTLISTED, PILOT, IN_IMPLEMENTATION, COMPLETED = "shortlisted", "pilot", "in_implementation", "completed"
-
-# Moderators decide on submitted ideas; everything after that is the staff's workflow.
-MODERATION = {SUBMITTED: {PUBLISHED, REJECTED}}
+# Moderators decide on submitted ideas (see `moderate`); everything after that is the staff's workflow.
 WORKFLOW = {
     PUBLISHED: {SHORTLISTED},
     SHORTLISTED: {PILOT, PUBLISHED},  # back to published: taken off the shortlist
     PILOT: {IN_IMPLEMENTATION},
     IN_IMPLEMENTATION: {COMPLETED},
 }
-assert set(STATUSES) == {SUBMITTED, PUBLISHED, REJECTED, SHORTLISTED, PILOT, IN_IMPLEMENTATION, COMPLETED}
-PUBLIC = frozenset({PUBLISHED, SHORTLISTED, PILOT, IN_IMPLEMENTATION, COMPLETED})
-PILOT_OR_LATER = frozenset({PILOT, IN_IMPLEMENTATION, COMPLETED})
 
 SEE_ALL_ROLES = frozenset({"moderator", "staff", "admin"})
 
 
 class InvalidTransition(Conflict):
+    """A workflow step the idea's current status does not allow; `fields` lists the allowed ones."""
+
     def __init__(self, current, target):
         allowed = sorted(WORKFLOW.get(current, ()))
         super().__init__(
@@ -74,23 +71,13 @@ def sees_everything(principal):
 
 def visible(status, author_id, principal):
     """The public sees published ideas; authors their own; moderators and staff everything."""
-    if status in PUBLIC or sees_everything(principal):
+    if status in PUBLIC_STATUSES or sees_everything(principal):
         return True
     return principal is not None and principal.subject == author_id
 
 
-def municipal_today(now: datetime) -> date:
-    return now.astimezone(MUNICIPAL_TZ).date()
-
-
 def reached_on_time(due_date: date, reached_at: datetime) -> bool:
     return municipal_today(reached_at) <= due_date
-
-
-def milestone_state(reached_at, overdue_at):
-    if reached_at is not None:
-        return "reached"
-    return "overdue" if overdue_at is not None else "scheduled"
 
 
 def may_have_milestones(status):

@@ -1,140 +1,150 @@
-"""PostgreSQL adapter of the ideas service: every SQL statement lives here. Takes a cursor."""
+"""PostgreSQL adapter of the ideas service: every SQL statement of the service lives here.
+
+`IdeasRepository(cursor)` works inside the transaction its unit of work opened; rows come back
+as dicts (RealDictCursor). tests/ideas/unit/fakes.py is its in-memory twin: same methods, same shapes.
+"""
+from shared.domain import PUBLISHED
+
 IDEA_COLUMNS = ("id, municipality, field_of_action, title, description, channel, working_group, lat, lon,"
                 " author_id, status, status_reason, created_at, updated_at, published_at")
 MILESTONE_COLUMNS = "id, municipality, idea_id, title, description, due_date, created_at, reached_at, overdue_at"
 
 
-def municipalities(cur):
-    cur.execute("SELECT slug, name, state FROM municipalities ORDER BY slug")
-    return cur.fetchall()
+class IdeasRepository:
+    def __init__(self, cursor):
+        self.cur = cursor
 
+    # --- reference data ---
 
-def municipality_exists(cur, slug):
-    cur.execute("SELECT 1 FROM municipalities WHERE slug = %s", (slug,))
-    return cur.fetchone() is not None
+    def municipalities(self):
+        self.cur.execute("SELECT slug, name, state FROM municipalities ORDER BY slug")
+        return self.cur.fetchall()
 
+    def municipality_exists(self, slug):
+        self.cur.execute("SELECT 1 FROM municipalities WHERE slug = %s", (slug,))
+        return self.cur.fetchone() is not None
 
-def fields_of_action(cur, municipality):
-    cur.execute("SELECT slug, name FROM fields_of_action WHERE municipality = %s ORDER BY position", (municipality,))
-    return cur.fetchall()
+    def fields_of_action(self, municipality):
+        self.cur.execute("SELECT slug, name FROM fields_of_action WHERE municipality = %s ORDER BY position",
+                         (municipality,))
+        return self.cur.fetchall()
 
+    def reference_check(self, municipality, field):
+        """(municipality exists, field of action exists in it), in one round trip."""
+        self.cur.execute(
+            "SELECT EXISTS (SELECT 1 FROM municipalities WHERE slug = %s) AS municipality,"
+            " EXISTS (SELECT 1 FROM fields_of_action WHERE municipality = %s AND slug = %s) AS field",
+            (municipality, municipality, field),
+        )
+        row = self.cur.fetchone()
+        return row["municipality"], row["field"]
 
-def reference_check(cur, municipality, field):
-    """(municipality exists, field of action exists in it), in one round trip."""
-    cur.execute(
-        "SELECT EXISTS (SELECT 1 FROM municipalities WHERE slug = %s) AS municipality,"
-        " EXISTS (SELECT 1 FROM fields_of_action WHERE municipality = %s AND slug = %s) AS field",
-        (municipality, municipality, field),
-    )
-    row = cur.fetchone()
-    return row["municipality"], row["field"]
+    def working_groups(self, municipality, statuses):
+        """[{name, ideas}]: each working group of the municipality and its number of ideas in `statuses`."""
+        self.cur.execute(
+            "SELECT working_group AS name, count(*) AS ideas FROM ideas"
+            " WHERE municipality = %s AND working_group IS NOT NULL AND status = ANY(%s)"
+            " GROUP BY working_group ORDER BY working_group",
+            (municipality, list(statuses)),
+        )
+        return self.cur.fetchall()
 
+    # --- ideas ---
 
-def working_groups(cur, municipality, statuses):
-    cur.execute(
-        "SELECT working_group AS name, count(*) AS ideas FROM ideas"
-        " WHERE municipality = %s AND working_group IS NOT NULL AND status = ANY(%s)"
-        " GROUP BY working_group ORDER BY working_group",
-        (municipality, list(statuses)),
-    )
-    return cur.fetchall()
+    def add_idea(self, idea):
+        self.cur.execute(
+            f"INSERT INTO ideas ({IDEA_COLUMNS}) VALUES (%(id)s, %(municipality)s, %(field_of_action)s, %(title)s,"
+            " %(description)s, %(channel)s, %(working_group)s, %(lat)s, %(lon)s, %(author_id)s, %(status)s,"
+            " %(status_reason)s, %(created_at)s, %(updated_at)s, %(published_at)s)",
+            idea,
+        )
 
+    def get_idea(self, idea_id, lock=False):
+        """The idea row or None; `lock`: FOR UPDATE, held until the transaction ends."""
+        self.cur.execute(f"SELECT {IDEA_COLUMNS} FROM ideas WHERE id = %s" + (" FOR UPDATE" if lock else ""),
+                         (idea_id,))
+        return self.cur.fetchone()
 
-def add_idea(cur, idea):
-    cur.execute(
-        f"INSERT INTO ideas ({IDEA_COLUMNS}) VALUES (%(id)s, %(municipality)s, %(field_of_action)s, %(title)s,"
-        " %(description)s, %(channel)s, %(working_group)s, %(lat)s, %(lon)s, %(author_id)s, %(status)s,"
-        " %(status_reason)s, %(created_at)s, %(updated_at)s, %(published_at)s)",
-        idea,
-    )
+    def set_status(self, idea_id, status, reason, now):
+        """The idea with its new status; the first publication is remembered in published_at."""
+        self.cur.execute(
+            "UPDATE ideas SET status = %s, status_reason = %s, updated_at = %s,"
+            " published_at = CASE WHEN %s = %s THEN coalesce(published_at, %s) ELSE published_at END"
+            f" WHERE id = %s RETURNING {IDEA_COLUMNS}",
+            (status, reason, now, status, PUBLISHED, now, idea_id),
+        )
+        return self.cur.fetchone()
 
+    def search_ideas(self, *, statuses=None, author_id=None, municipality=None, field_of_action=None,
+                     status=None, working_group=None, text=None, limit=20, offset=0):
+        """A page of ideas, newest first, and the total count.
 
-def get_idea(cur, idea_id, for_update=False):
-    cur.execute(f"SELECT {IDEA_COLUMNS} FROM ideas WHERE id = %s" + (" FOR UPDATE" if for_update else ""),
-                (idea_id,))
-    return cur.fetchone()
+        Visible means: status in `statuses`, or written by `author_id` (None: no restriction).
+        `text` is a full-text search with German stemming in title and description.
+        """
+        where, params = [], []
+        if statuses is not None:
+            where.append("(status = ANY(%s) OR author_id = %s)")
+            params += [list(statuses), author_id]
+        for column, value in (("municipality", municipality), ("field_of_action", field_of_action),
+                              ("status", status), ("working_group", working_group)):
+            if value is not None:
+                where.append(f"{column} = %s")
+                params.append(value)
+        if text:
+            where.append("search @@ websearch_to_tsquery('german', %s)")
+            params.append(text)
+        condition = " WHERE " + " AND ".join(where) if where else ""
+        self.cur.execute(
+            f"SELECT {IDEA_COLUMNS}, count(*) OVER () AS total FROM ideas{condition}"
+            " ORDER BY created_at DESC, id LIMIT %s OFFSET %s",
+            params + [limit, offset],
+        )
+        rows = self.cur.fetchall()
+        if rows:
+            return rows, rows[0]["total"]
+        self.cur.execute(f"SELECT count(*) AS total FROM ideas{condition}", params)
+        return [], self.cur.fetchone()["total"]
 
+    # --- milestones ---
 
-def set_status(cur, idea_id, status, reason, now):
-    cur.execute(
-        f"UPDATE ideas SET status = %s, status_reason = %s, updated_at = %s,"
-        " published_at = CASE WHEN %s = 'published' THEN coalesce(published_at, %s) ELSE published_at END"
-        f" WHERE id = %s RETURNING {IDEA_COLUMNS}",
-        (status, reason, now, status, now, idea_id),
-    )
-    return cur.fetchone()
+    def add_milestone(self, milestone):
+        self.cur.execute(
+            f"INSERT INTO milestones ({MILESTONE_COLUMNS}) VALUES (%(id)s, %(municipality)s, %(idea_id)s,"
+            " %(title)s, %(description)s, %(due_date)s, %(created_at)s, %(reached_at)s, %(overdue_at)s)",
+            milestone,
+        )
 
+    def get_milestone(self, milestone_id, lock=False):
+        """The milestone row or None; `lock`: FOR UPDATE, held until the transaction ends."""
+        self.cur.execute(
+            f"SELECT {MILESTONE_COLUMNS} FROM milestones WHERE id = %s" + (" FOR UPDATE" if lock else ""),
+            (milestone_id,))
+        return self.cur.fetchone()
 
-def search_ideas(cur, *, statuses=None, author_id=None, municipality=None, field_of_action=None,
-                 status=None, working_group=None, text=None, limit=20, offset=0):
-    """A page of ideas, newest first, and the total count.
+    def mark_reached(self, milestone_id, reached_at):
+        self.cur.execute(f"UPDATE milestones SET reached_at = %s WHERE id = %s RETURNING {MILESTONE_COLUMNS}",
+                         (reached_at, milestone_id))
+        return self.cur.fetchone()
 
-    Visible means: status in `statuses`, or written by `author_id` (None: no restriction).
-    """
-    where, params = [], []
-    if statuses is not None:
-        where.append("(status = ANY(%s) OR author_id = %s)")
-        params += [list(statuses), author_id]
-    for column, value in (("municipality", municipality), ("field_of_action", field_of_action),
-                          ("status", status), ("working_group", working_group)):
-        if value is not None:
-            where.append(f"{column} = %s")
-            params.append(value)
-    if text:
-        where.append("search @@ websearch_to_tsquery('german', %s)")
-        params.append(text)
-    condition = " WHERE " + " AND ".join(where) if where else ""
-    cur.execute(
-        f"SELECT {IDEA_COLUMNS}, count(*) OVER () AS total FROM ideas{condition}"
-        " ORDER BY created_at DESC, id LIMIT %s OFFSET %s",
-        params + [limit, offset],
-    )
-    rows = cur.fetchall()
-    if rows:
-        return rows, rows[0]["total"]
-    cur.execute(f"SELECT count(*) AS total FROM ideas{condition}", params)
-    return [], cur.fetchone()["total"]
+    def list_milestones(self, municipality=None, idea_id=None):
+        where, params = [], []
+        for column, value in (("municipality", municipality), ("idea_id", idea_id)):
+            if value is not None:
+                where.append(f"{column} = %s")
+                params.append(value)
+        condition = " WHERE " + " AND ".join(where) if where else ""
+        self.cur.execute(f"SELECT {MILESTONE_COLUMNS} FROM milestones{condition} ORDER BY due_date, title", params)
+        return self.cur.fetchall()
 
+    def claim_overdue(self, today, now):
+        """Mark every unreached milestone due before `today` as overdue, once; return those rows.
 
-def add_milestone(cur, milestone):
-    cur.execute(
-        f"INSERT INTO milestones ({MILESTONE_COLUMNS}) VALUES (%(id)s, %(municipality)s, %(idea_id)s, %(title)s,"
-        " %(description)s, %(due_date)s, %(created_at)s, %(reached_at)s, %(overdue_at)s)",
-        milestone,
-    )
-
-
-def get_milestone(cur, milestone_id, for_update=False):
-    cur.execute(f"SELECT {MILESTONE_COLUMNS} FROM milestones WHERE id = %s" + (" FOR UPDATE" if for_update else ""),
-                (milestone_id,))
-    return cur.fetchone()
-
-
-def mark_reached(cur, milestone_id, reached_at):
-    cur.execute(f"UPDATE milestones SET reached_at = %s WHERE id = %s RETURNING {MILESTONE_COLUMNS}",
-                (reached_at, milestone_id))
-    return cur.fetchone()
-
-
-def list_milestones(cur, municipality=None, idea_id=None):
-    where, params = [], []
-    for column, value in (("municipality", municipality), ("idea_id", idea_id)):
-        if value is not None:
-            where.append(f"{column} = %s")
-            params.append(value)
-    condition = " WHERE " + " AND ".join(where) if where else ""
-    cur.execute(f"SELECT {MILESTONE_COLUMNS} FROM milestones{condition} ORDER BY due_date, title", params)
-    return cur.fetchall()
-
-
-def claim_overdue(cur, today, now):
-    """Mark every unreached milestone due before `today` as overdue, once; return those rows.
-
-    The UPDATE's row locks make concurrent checkers (replicas) claim each milestone only once.
-    """
-    cur.execute(
-        f"UPDATE milestones SET overdue_at = %s WHERE due_date < %s AND reached_at IS NULL AND overdue_at IS NULL"
-        f" RETURNING {MILESTONE_COLUMNS}",
-        (now, today),
-    )
-    return cur.fetchall()
+        The UPDATE's row locks make concurrent checkers (replicas) claim each milestone only once.
+        """
+        self.cur.execute(
+            "UPDATE milestones SET overdue_at = %s WHERE due_date < %s AND reached_at IS NULL AND overdue_at IS NULL"
+            f" RETURNING {MILESTONE_COLUMNS}",
+            (now, today),
+        )
+        return self.cur.fetchall()

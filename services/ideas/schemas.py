@@ -1,12 +1,9 @@
-"""HTTP request and response schemas of the ideas service."""
-from datetime import datetime, timezone
+"""Request and response schemas of the ideas service (HTTP bodies and queries, RPC arguments)."""
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from marshmallow import ValidationError, fields, validate, validates_schema
-
-from shared.events import CHANNELS, STATUSES, Location
+from shared.domain import STATUSES, milestone_state, utc_now
+from shared.events import CHANNELS, Location
 from shared.validation import Slug, Strict, Text
-
-from .domain import milestone_state
 
 
 # --- requests ---------------------------------------------------------------------------
@@ -61,13 +58,23 @@ class MilestoneReachedBody(Strict):
 
     @validates_schema
     def not_in_future(self, data, **kwargs):
-        if data.get("reached_at") and data["reached_at"] > datetime.now(timezone.utc):
+        if data.get("reached_at") and data["reached_at"] > utc_now():
             raise ValidationError("must not be in the future", "reached_at")
 
 
 class MilestoneQuery(Strict):
     municipality = Slug()
     idea_id = fields.UUID()
+
+
+# --- RPC arguments (other services call with plain JSON values) -----------------------------
+
+class IdeaIdArg(Schema):
+    idea_id = fields.UUID(required=True)
+
+
+class MunicipalityArg(Schema):
+    municipality = Slug(required=True)
 
 
 # --- responses --------------------------------------------------------------------------

@@ -1,34 +1,26 @@
-"""The ideas service's nameko entrypoints: translate HTTP, RPC, events and timers into use cases."""
-from marshmallow import Schema, ValidationError, fields
+"""The ideas service's nameko entrypoints: HTTP, RPC, events and timers, each translated into a
+command for a use case (services/ideas/use_cases.py) and its result into the answer."""
 from nameko.rpc import rpc
 
 from shared.auth import Principal
-from shared.db import Database
-from shared.errors import NotFound
+from shared.db import UnitOfWorkProvider
 from shared.ops import OpsEndpoints
-from shared.outbox import Outbox
+from shared.rpc import EXPECTED
 from shared.subscriber import subscribe
 from shared.timer import every
 from shared.web import AUTHENTICATED, api
-from shared.validation import Slug
 
-from . import handlers
-from .schemas import (FieldOut, IdeaOut, IdeaPage, IdeaQuery, MilestoneOut, MilestoneQuery, MilestoneReachedBody,
-                      Moderation, MunicipalityOut, NewIdea, NewMilestone, StatusChange, TopicStoreOut)
+from . import use_cases
+from .commands import (ChangeStatus, FollowBoardDecision, GetIdea, GetMilestone, ListFields, ListMilestones,
+                       ListTopicStores, ModerateIdea, ReachMilestone, ScheduleMilestone, SearchIdeas, SubmitIdea)
+from .repository import IdeasRepository
+from .schemas import (FieldOut, IdeaIdArg, IdeaOut, IdeaPage, IdeaQuery, MilestoneOut, MilestoneQuery,
+                      MilestoneReachedBody, Moderation, MunicipalityArg, MunicipalityOut, NewIdea, NewMilestone,
+                      StatusChange, TopicStoreOut)
 
 MODERATORS = ("moderator",)
 STAFF = ("staff",)
 IDEAS, MILESTONES, PLACES = ["ideas"], ["milestones"], ["municipalities"]
-
-
-
-class IdeaIdArg(Schema):
-    idea_id = fields.UUID(required=True)
-
-
-class MunicipalityArg(Schema):
-    municipality = Slug(required=True)
-
 
 # RPC callers are other services: they see ideas as staff do.
 _SERVICE_PRINCIPAL = Principal(subject="service", roles=frozenset({"staff"}))
@@ -37,92 +29,102 @@ _SERVICE_PRINCIPAL = Principal(subject="service", roles=frozenset({"staff"}))
 class IdeasService(OpsEndpoints):
     name = "ideas"
 
-    db = Database()
-    outbox = Outbox()
+    uow = UnitOfWorkProvider(IdeasRepository)
 
     # --- municipalities ---
     @api("GET", "/api/v1/municipalities", response=MunicipalityOut(many=True), tags=PLACES)
     def municipalities(self, request):
-        return handlers.list_municipalities(self.db)
+        return use_cases.list_municipalities(self.uow)
 
     @api("GET", "/api/v1/municipalities/<slug>/fields", response=FieldOut(many=True), tags=PLACES,
          summary="The municipality's fields of action")
     def list_fields(self, request, slug):
-        return handlers.fields_of(self.db, slug)
+        return use_cases.list_fields(self.uow, ListFields(slug))
 
     @api("GET", "/api/v1/municipalities/<slug>/topic-stores", response=TopicStoreOut(many=True), tags=PLACES,
          summary="Working groups' topic stores with their number of ideas")
     def topic_stores(self, request, slug):
-        return handlers.topic_stores(self.db, slug, request.principal)
+        return use_cases.topic_stores(self.uow, ListTopicStores(slug, viewer=request.principal))
 
     # --- ideas ---
     @api("POST", "/api/v1/ideas", body=NewIdea, roles=AUTHENTICATED, status=201, response=IdeaOut, tags=IDEAS,
          summary="Submit an idea (the token's subject is its author)")
     def submit_idea(self, request):
-        return handlers.submit_idea(self.db, self.outbox, request.principal.subject, request.data)
+        return use_cases.submit_idea(self.uow, SubmitIdea(author_id=request.principal.subject, **request.data))
 
     @api("GET", "/api/v1/ideas", query=IdeaQuery, response=IdeaPage, tags=IDEAS,
          summary="Search ideas: the public sees published ones, moderators and staff all")
     def list_ideas(self, request):
-        return handlers.search_ideas(self.db, request.principal, request.query_data)
+        query = request.query_data
+        return use_cases.search_ideas(self.uow, SearchIdeas(
+            municipality=query.get("municipality"), field_of_action=query.get("field"), status=query.get("status"),
+            working_group=query.get("working_group"), text=query.get("q"), page=query["page"],
+            page_size=query["page_size"], viewer=request.principal))
 
     @api("GET", "/api/v1/ideas/<uuid:idea_id>", response=IdeaOut, tags=IDEAS)
     def show_idea(self, request, idea_id):
-        return handlers.get_idea(self.db, idea_id, request.principal)
+        return use_cases.get_idea(self.uow, GetIdea(idea_id, viewer=request.principal))
 
     @api("POST", "/api/v1/ideas/<uuid:idea_id>/moderation", body=Moderation, roles=MODERATORS, response=IdeaOut,
          tags=IDEAS, summary="Publish or reject a submitted idea")
     def moderate_idea(self, request, idea_id):
-        return handlers.moderate_idea(self.db, self.outbox, idea_id, request.data)
+        decision = request.data
+        return use_cases.moderate_idea(self.uow, ModerateIdea(
+            idea_id, publish=decision["decision"] == "publish", reason=decision.get("reason")))
 
     @api("POST", "/api/v1/ideas/<uuid:idea_id>/status", body=StatusChange, roles=STAFF, response=IdeaOut,
          tags=IDEAS, summary="Move an idea along the workflow (409 for an invalid step)")
     def change_status(self, request, idea_id):
-        return handlers.change_status(self.db, self.outbox, idea_id, request.data)
+        return use_cases.change_status(self.uow, ChangeStatus(idea_id, **request.data))
 
     # --- milestones ---
     @api("POST", "/api/v1/milestones", body=NewMilestone, roles=STAFF, status=201, response=MilestoneOut,
          tags=MILESTONES, summary="Schedule a strategy-wide or pilot milestone")
     def schedule_milestone(self, request):
-        return handlers.schedule_milestone(self.db, self.outbox, request.data)
+        return use_cases.schedule_milestone(self.uow, ScheduleMilestone(**request.data))
 
     @api("GET", "/api/v1/milestones", query=MilestoneQuery, response=MilestoneOut(many=True), tags=MILESTONES)
     def list_milestones(self, request):
-        return handlers.list_milestones(self.db, request.query_data)
+        return use_cases.list_milestones(self.uow, ListMilestones(**request.query_data))
 
     @api("GET", "/api/v1/milestones/<uuid:milestone_id>", response=MilestoneOut, tags=MILESTONES)
     def get_milestone(self, request, milestone_id):
-        return handlers.get_milestone(self.db, milestone_id)
+        return use_cases.get_milestone(self.uow, GetMilestone(milestone_id))
 
     @api("POST", "/api/v1/milestones/<uuid:milestone_id>/reached", body=MilestoneReachedBody, roles=STAFF,
          response=MilestoneOut, tags=MILESTONES, summary="Mark reached (again: no change, no event)")
     def reach_milestone(self, request, milestone_id):
-        return handlers.reach_milestone(self.db, self.outbox, milestone_id, request.data)
+        return use_cases.reach_milestone(self.uow, ReachMilestone(milestone_id, **request.data))
 
     @every("MILESTONE_CHECK_SECONDS", 60, eager=True)
     def flag_overdue_milestones(self):
-        handlers.flag_overdue_milestones(self.db, self.outbox)
+        use_cases.flag_overdue_milestones(self.uow)
 
     # --- events from the voting service ---
     @subscribe("voting", "PilotApproved")
     def on_pilot_approved(self, event):
-        return handlers.follow_board_decision(self.db, self.outbox, event)
+        return use_cases.follow_board_decision(self.uow, _board_decision(event, approved=True))
 
     @subscribe("voting", "PilotRejected")
     def on_pilot_rejected(self, event):
-        return handlers.follow_board_decision(self.db, self.outbox, event)
+        return use_cases.follow_board_decision(self.uow, _board_decision(event, approved=False))
 
     # --- RPC for other services ---
-    @rpc(expected_exceptions=(ValidationError, NotFound))
+    @rpc(expected_exceptions=EXPECTED)
     def get_idea(self, idea_id):
         """An idea as staff see it; ValidationError for a malformed id, NotFound for none."""
         args = IdeaIdArg().load({"idea_id": idea_id})
-        return IdeaOut().dump(handlers.get_idea(self.db, args["idea_id"], _SERVICE_PRINCIPAL))
+        return IdeaOut().dump(use_cases.get_idea(self.uow, GetIdea(args["idea_id"], viewer=_SERVICE_PRINCIPAL)))
 
-    @rpc(expected_exceptions=(ValidationError, NotFound))
+    @rpc(expected_exceptions=EXPECTED)
     def fields_of_action(self, municipality):
+        """[{slug, name}] of a municipality; ValidationError for a malformed slug, NotFound for none."""
         args = MunicipalityArg().load({"municipality": municipality})
-        return FieldOut(many=True).dump(handlers.fields_of(self.db, args["municipality"]))
+        return FieldOut(many=True).dump(use_cases.list_fields(self.uow, ListFields(args["municipality"])))
 
 
-SERVICE = IdeasService
+def _board_decision(event, approved):
+    """The command for a PilotApproved / PilotRejected event (data already validated by the contract)."""
+    data = event["data"]
+    return FollowBoardDecision(event_id=event["id"], event_type=event["type"], idea_id=data["idea_id"],
+                               decision_id=data["decision_id"], approved=approved, reason=data.get("reason"))

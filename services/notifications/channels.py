@@ -1,19 +1,28 @@
-"""`Channels`: the service's settings, SMTP mailer and mail templates, for every worker."""
-from nameko.extensions import DependencyProvider
+"""What the sending use cases send through: `Channels`, one frozen bundle per container.
 
-from . import settings
-from .mail import Mailer
-from .rendering import Renderer
+A use case decides what goes to whom and records the outcome; it reaches SMTP and webhook
+receivers only through `send_mails` and `post_webhooks`, so unit tests hand it fakes.
+dispatch.py builds the real one (mail.Mailer, webhook.post_all) from the service's settings.
+"""
+from dataclasses import dataclass
+from typing import Any, Callable
 
 
-class Channels(DependencyProvider):
-    def setup(self):
-        self.settings = settings.load(self.container.service_name)
-        self.mailer = Mailer(self.settings)
-        self.renderer = Renderer()
+@dataclass(frozen=True)
+class Mail:
+    """One mail to send: a notification, a digest or a confirmation, already rendered."""
+    to: str
+    rendered: Any  # rendering.Rendered: subject, text, html
+    links: dict  # the subscriber's own links; "unsubscribe" goes into List-Unsubscribe
+    delivery_id: Any  # names the mail (Message-ID), so one sent again after a crash can be told
 
-    def get_dependency(self, worker_ctx):
-        return self
+
+@dataclass(frozen=True)
+class Channels:
+    settings: Any  # settings.NotificationSettings
+    renderer: Any  # rendering.Renderer
+    send_mails: Callable  # [Mail] -> [(outcome, error)], one per mail, in order
+    post_webhooks: Callable  # [[delivery row]] one list per webhook -> per webhook, [None or error] per POST tried
 
     def links(self, access_token, confirm_token=None):
         """The URLs in a mail: one-click unsubscribe, data export/deletion, and the confirmation."""

@@ -3,9 +3,8 @@ import hashlib
 import hmac
 import re
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
-MUNICIPAL_TZ = ZoneInfo("Europe/Berlin")
+from shared.domain import MUNICIPAL_TZ
 
 LANGUAGES = ("de", "en")
 DIGESTS = ("immediate", "daily", "weekly")
@@ -33,6 +32,9 @@ AUDIENCE = {
     ANNOUNCEMENT: (ANNOUNCEMENTS,),
 }
 TRIGGER_TYPES = tuple(AUDIENCE)
+
+# What became of one attempt to deliver: the delivery's new status, or RETRY (still pending, later).
+SENT, FAILED, RETRY, CANCELLED = "sent", "failed", "retry", "cancelled"
 
 
 def topic(kind, municipality=None, idea_id=None, field_of_action=None):

@@ -3,12 +3,17 @@
 smtplib runs on eventlet's green sockets, so a slow SMTP server blocks only its own sender.
 """
 import contextlib
+import logging
 import smtplib
 import ssl
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formatdate, make_msgid
+
+from .domain import FAILED, RETRY, SENT, public_error
+
+log = logging.getLogger(__name__)
 
 
 class PermanentFailure(Exception):
@@ -62,6 +67,30 @@ class Mailer:
                 smtp.quit()
             except (smtplib.SMTPException, OSError):
                 smtp.close()
+
+    def send_all(self, mails):
+        """Send `mails` (channels.Mail) over one connection: (outcome, error) per mail, in order.
+
+        A refusal (5xx) fails its mail alone; a connection that cannot be opened or is lost
+        (refused, dropped, 4xx) leaves that mail and the rest to RETRY: nothing is lost.
+        """
+        messages = [compose(self.settings, mail.to, mail.rendered, mail.links, mail.delivery_id) for mail in mails]
+        results = []
+        if not messages:
+            return results
+        try:
+            with self.connection() as smtp:
+                for message in messages:
+                    try:
+                        send(smtp, message)
+                        results.append((SENT, None))
+                    except PermanentFailure as exc:
+                        results.append((FAILED, str(exc)))
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            log.warning("SMTP delivery interrupted, retrying later: %s", public_error(error))
+            results += [(RETRY, error)] * (len(messages) - len(results))
+        return results
 
 
 def send(smtp, message):

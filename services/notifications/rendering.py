@@ -10,7 +10,9 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from .domain import MUNICIPAL_TZ, group_for_digest
+from shared.domain import MUNICIPAL_TZ
+
+from .domain import group_for_digest
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TIME_FORMATS = {"de": "%d.%m.%Y, %H:%M Uhr", "en": "%d %b %Y, %H:%M"}

@@ -1,4 +1,4 @@
-"""PostgreSQL adapter of the notifications service: every SQL statement lives here. Takes a cursor."""
+"""PostgreSQL adapter of the notifications service: every SQL statement lives here."""
 import json
 
 from psycopg2.extras import execute_values
@@ -13,326 +13,301 @@ DELIVERY_COLUMNS = ("d.id, d.trigger_event_id, t.type AS trigger_type, d.channel
 _ACTIVE = "s.confirmed_at IS NOT NULL AND s.unsubscribed_at IS NULL"
 
 
-# --- subscribers --------------------------------------------------------------------------
-
-def _subscriber_by(cur, column, value, for_update):
-    cur.execute(f"SELECT {SUBSCRIBER_COLUMNS} FROM subscribers WHERE {column} = %s"
-                + (" FOR UPDATE" if for_update else ""), (value,))
-    return cur.fetchone()
-
-
-def subscriber_by_email(cur, email, for_update=False):
-    return _subscriber_by(cur, "lower(email)", email.lower(), for_update)
-
-
-def subscriber_by_access_token(cur, token, for_update=False):
-    return _subscriber_by(cur, "access_token", token, for_update)
-
-
-def subscriber_by_confirm_token(cur, token, for_update=False):
-    return _subscriber_by(cur, "confirm_token", token, for_update)
-
-
-def subscriber_by_subject(cur, subject, for_update=False):
-    return _subscriber_by(cur, "subject", subject, for_update)
-
-
-def add_subscriber(cur, subscriber):
-    cur.execute(
-        f"INSERT INTO subscribers ({SUBSCRIBER_COLUMNS}) VALUES (%(id)s, %(email)s, %(language)s, %(digest)s,"
-        " %(subject)s, %(access_token)s, %(confirm_token)s, %(confirm_expires_at)s, %(created_at)s,"
-        " %(confirmed_at)s, %(unsubscribed_at)s)",
-        subscriber,
-    )
-
-
-def restart_opt_in(cur, subscriber_id, language, digest, subject, confirm_token, expires_at):
-    """A pending or unsubscribed address subscribes again: new confirmation, no consent yet."""
-    cur.execute(
-        "UPDATE subscribers SET language = %s, digest = %s, subject = coalesce(%s, subject), confirm_token = %s,"
-        " confirm_expires_at = %s, confirmed_at = NULL, unsubscribed_at = NULL WHERE id = %s",
-        (language, digest, subject, confirm_token, expires_at, subscriber_id),
-    )
-
-
-def confirm(cur, subscriber_id, now):
-    cur.execute(
-        f"UPDATE subscribers SET confirmed_at = %s, confirm_token = NULL, confirm_expires_at = NULL"
-        f" WHERE id = %s RETURNING {SUBSCRIBER_COLUMNS}", (now, subscriber_id))
-    return cur.fetchone()
-
-
-def unsubscribe(cur, subscriber_id, now):
-    cur.execute("UPDATE subscribers SET unsubscribed_at = coalesce(unsubscribed_at, %s) WHERE id = %s",
-                (now, subscriber_id))
-    cur.execute("UPDATE deliveries SET status = 'cancelled' WHERE subscriber_id = %s AND status = 'pending'",
-                (subscriber_id,))
-
-
-def set_preferences(cur, subscriber_id, changes):
-    if changes:
-        assignments = ", ".join(f"{column} = %({column})s" for column in changes)
-        cur.execute(f"UPDATE subscribers SET {assignments} WHERE id = %(id)s", {**changes, "id": subscriber_id})
-
-
-def delete_subscriber(cur, subscriber_id):
-    """Erases the subscriber with their subscriptions and delivery log (cascade)."""
-    cur.execute("DELETE FROM subscribers WHERE id = %s", (subscriber_id,))
-
-
-def replace_subscriptions(cur, subscriber_id, topics):
-    cur.execute("DELETE FROM subscriptions WHERE subscriber_id = %s", (subscriber_id,))
-    if topics:
-        execute_values(cur, "INSERT INTO subscriptions (subscriber_id, topic) VALUES %s ON CONFLICT DO NOTHING",
-                       [(subscriber_id, topic) for topic in topics])
-
-
-def topics_of(cur, subscriber_id):
-    cur.execute("SELECT topic FROM subscriptions WHERE subscriber_id = %s ORDER BY topic", (subscriber_id,))
-    return [row["topic"] for row in cur.fetchall()]
-
-
-# --- what this service knows of ideas -----------------------------------------------------
-
-def remember_idea(cur, idea):
-    """Insert or update; a title or author not in this event keeps the one known."""
-    cur.execute(
-        "INSERT INTO ideas (id, municipality, field_of_action, title, author_id)"
-        " VALUES (%(idea_id)s, %(municipality)s, %(field_of_action)s, %(title)s, %(author_id)s)"
-        " ON CONFLICT (id) DO UPDATE SET municipality = EXCLUDED.municipality,"
-        " field_of_action = EXCLUDED.field_of_action, title = coalesce(EXCLUDED.title, ideas.title),"
-        " author_id = coalesce(EXCLUDED.author_id, ideas.author_id)",
-        idea,
-    )
-
-
-def known_idea(cur, idea_id):
-    cur.execute("SELECT id, municipality, field_of_action, title, author_id FROM ideas WHERE id = %s", (idea_id,))
-    return cur.fetchone()
-
-
-# --- triggers and fan-out -----------------------------------------------------------------
-
-def add_trigger(cur, event_id, trigger_type, occurred_at, content):
-    cur.execute("INSERT INTO triggers (event_id, type, occurred_at, content) VALUES (%s, %s, %s, %s)"
-                " ON CONFLICT DO NOTHING", (event_id, trigger_type, occurred_at, json.dumps(content)))
-
-
-def add_email_deliveries(cur, event_id, topics, author_id, due, now):
-    """One pending mail per active subscriber reached by a topic or as the author; returns how many.
-
-    `due` maps digest mode -> due time. ON CONFLICT: a subscriber reached twice gets one row.
-    """
-    cur.execute(
-        "INSERT INTO deliveries (id, trigger_event_id, channel, subscriber_id, due_at, next_attempt_at, created_at)"
-        " SELECT gen_random_uuid(), %(event_id)s, 'email', s.id,"
-        "  CASE s.digest WHEN 'daily' THEN %(daily)s WHEN 'weekly' THEN %(weekly)s ELSE %(immediate)s END,"
-        "  %(now)s, %(now)s"
-        f" FROM subscribers s WHERE {_ACTIVE} AND (s.subject = %(author)s OR EXISTS ("
-        "  SELECT 1 FROM subscriptions t WHERE t.subscriber_id = s.id AND t.topic = ANY(%(topics)s)))"
-        " ON CONFLICT DO NOTHING",
-        {"event_id": event_id, "topics": list(topics), "author": author_id, "now": now, **due},
-    )
-    return cur.rowcount
-
-
-def add_confirmation_delivery(cur, event_id, subscriber_id, now):
-    cur.execute(
-        "INSERT INTO deliveries (id, trigger_event_id, channel, subscriber_id, due_at, next_attempt_at, created_at)"
-        " VALUES (gen_random_uuid(), %s, 'email', %s, %s, %s, %s)", (event_id, subscriber_id, now, now, now))
-
-
-def add_webhook_deliveries(cur, event_id, trigger_type, municipality, now):
-    cur.execute(
-        "INSERT INTO deliveries (id, trigger_event_id, channel, webhook_id, due_at, next_attempt_at, created_at)"
-        " SELECT gen_random_uuid(), %(event_id)s, 'webhook', w.id, %(now)s, %(now)s, %(now)s FROM webhooks w"
-        " WHERE w.disabled_at IS NULL AND %(type)s = ANY(w.event_types)"
-        "  AND (w.municipality IS NULL OR w.municipality = %(municipality)s)"
-        " ON CONFLICT DO NOTHING",
-        {"event_id": event_id, "type": trigger_type, "municipality": municipality, "now": now},
-    )
-    return cur.rowcount
-
-
-def add_feed_items(cur, event_id, topics, author_id, now):
-    """Feed entries for the author and every signed-in subscriber reached; returns the new ids."""
-    cur.execute(
-        "INSERT INTO feed_items (id, subject, trigger_event_id, created_at)"
-        " SELECT gen_random_uuid(), subject, %(event_id)s, %(now)s FROM ("
-        "  SELECT s.subject FROM subscribers s JOIN subscriptions t ON t.subscriber_id = s.id"
-        "  WHERE s.subject IS NOT NULL AND t.topic = ANY(%(topics)s)"
-        "  UNION SELECT %(author)s WHERE %(author)s IS NOT NULL) AS reached"
-        " ON CONFLICT DO NOTHING RETURNING id",
-        {"event_id": event_id, "topics": list(topics), "author": author_id, "now": now},
-    )
-    return [row["id"] for row in cur.fetchall()]
-
-
-# --- sending ------------------------------------------------------------------------------
-
-def claim_due_email(cur, limit, now):
-    """Lock due mails of up to `limit` subscribers, with everything a mail needs.
-
-    All due rows of a picked subscriber come along, so a digest holds everything due; rows
-    locked by another sender are skipped.
-    """
-    cur.execute(
-        "WITH picked AS (SELECT subscriber_id FROM deliveries WHERE channel = 'email' AND status = 'pending'"
-        "  AND due_at <= %(now)s AND next_attempt_at <= %(now)s ORDER BY next_attempt_at LIMIT %(limit)s"
-        "  FOR UPDATE SKIP LOCKED)"
-        " SELECT d.id, d.channel, d.trigger_event_id, d.attempts, d.subscriber_id, s.email, s.language, s.digest,"
-        "  s.access_token, s.confirm_token, s.confirmed_at, s.unsubscribed_at, t.type AS trigger_type, t.content"
-        " FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id"
-        " JOIN triggers t ON t.event_id = d.trigger_event_id"
-        " WHERE d.subscriber_id IN (SELECT subscriber_id FROM picked) AND d.channel = 'email'"
-        "  AND d.status = 'pending' AND d.due_at <= %(now)s AND d.next_attempt_at <= %(now)s"
-        " ORDER BY d.subscriber_id, t.occurred_at FOR UPDATE OF d SKIP LOCKED",
-        {"now": now, "limit": limit},
-    )
-    return cur.fetchall()
-
-
-def claim_due_webhooks(cur, limit, now):
-    cur.execute(
-        "SELECT d.id, d.channel, d.trigger_event_id, d.attempts, d.webhook_id, w.url, w.secret, t.type AS trigger_type,"
-        "  t.occurred_at, t.content"
-        " FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN triggers t ON t.event_id = d.trigger_event_id"
-        " WHERE d.channel = 'webhook' AND d.status = 'pending' AND d.next_attempt_at <= %s AND w.disabled_at IS NULL"
-        " ORDER BY d.next_attempt_at LIMIT %s FOR UPDATE OF d SKIP LOCKED",
-        (now, limit),
-    )
-    return cur.fetchall()
-
-
-def mark_sent(cur, ids, now):
-    cur.execute("UPDATE deliveries SET status = 'sent', sent_at = %s, attempts = attempts + 1, last_error = NULL"
-                " WHERE id = ANY(%s::uuid[])", (now, [str(i) for i in ids]))
-
-
-def mark_failed(cur, ids, error, now):
-    cur.execute("UPDATE deliveries SET status = 'failed', failed_at = %s, attempts = attempts + 1, last_error = %s"
-                " WHERE id = ANY(%s::uuid[])", (now, error, [str(i) for i in ids]))
-
-
-def mark_cancelled(cur, ids):
-    cur.execute("UPDATE deliveries SET status = 'cancelled' WHERE id = ANY(%s::uuid[])", ([str(i) for i in ids],))
-
-
-def reschedule(cur, retries):
-    """`retries`: [(delivery id, next attempt time, error)]; counts the failed attempt."""
-    execute_values(
-        cur, "UPDATE deliveries d SET attempts = d.attempts + 1, next_attempt_at = r.at, last_error = r.error"
-             " FROM (VALUES %s) AS r (id, at, error) WHERE d.id = r.id",
-        retries, template="(%s::uuid, %s::timestamptz, %s)")
-
-
-def webhook_succeeded(cur, webhook_id):
-    cur.execute("UPDATE webhooks SET consecutive_failures = 0 WHERE id = %s", (webhook_id,))
-
-
-def webhook_failed(cur, webhook_id):
-    """Counts a failure; returns the number of consecutive failures now."""
-    cur.execute("UPDATE webhooks SET consecutive_failures = consecutive_failures + 1 WHERE id = %s"
-                " RETURNING consecutive_failures", (webhook_id,))
-    return cur.fetchone()["consecutive_failures"]
-
-
-def disable_webhook(cur, webhook_id, error, now):
-    """Disable it and fail its pending deliveries; returns those rows (id, channel, trigger, attempts)."""
-    cur.execute("UPDATE webhooks SET disabled_at = %s WHERE id = %s", (now, webhook_id))
-    cur.execute(
-        "UPDATE deliveries d SET status = 'failed', failed_at = %s, last_error = %s FROM triggers t"
-        " WHERE d.webhook_id = %s AND d.status = 'pending' AND t.event_id = d.trigger_event_id"
-        " RETURNING d.id, d.channel, d.trigger_event_id, t.type AS trigger_type, d.attempts",
-        (now, error, webhook_id))
-    return cur.fetchall()
-
-
-# --- webhooks -----------------------------------------------------------------------------
-
-def add_webhook(cur, webhook):
-    cur.execute(
-        "INSERT INTO webhooks (id, url, secret, event_types, municipality, description, created_at)"
-        " VALUES (%(id)s, %(url)s, %(secret)s, %(event_types)s, %(municipality)s, %(description)s, %(created_at)s)",
-        webhook)
-
-
-def webhooks(cur):
-    cur.execute(f"SELECT {WEBHOOK_COLUMNS} FROM webhooks ORDER BY created_at")
-    return cur.fetchall()
-
-
-def enable_webhook(cur, webhook_id):
-    cur.execute(f"UPDATE webhooks SET disabled_at = NULL, consecutive_failures = 0 WHERE id = %s"
-                f" RETURNING {WEBHOOK_COLUMNS}", (webhook_id,))
-    return cur.fetchone()
-
-
-def delete_webhook(cur, webhook_id):
-    cur.execute("DELETE FROM webhooks WHERE id = %s", (webhook_id,))
-    return cur.rowcount == 1
-
-
-# --- announcements ------------------------------------------------------------------------
-
-def add_announcement(cur, announcement):
-    cur.execute(
-        f"INSERT INTO announcements ({ANNOUNCEMENT_COLUMNS}) VALUES (%(id)s, %(municipality)s, %(title)s,"
-        " %(starts_at)s, %(place)s, %(link)s, %(description)s, %(created_at)s)", announcement)
-
-
-def announcements(cur, municipality, limit, offset):
-    where = " WHERE municipality = %(municipality)s" if municipality else ""
-    params = {"municipality": municipality, "limit": limit, "offset": offset}
-    cur.execute(f"SELECT count(*) AS total FROM announcements{where}", params)
-    total = cur.fetchone()["total"]
-    cur.execute(f"SELECT {ANNOUNCEMENT_COLUMNS} FROM announcements{where}"
-                " ORDER BY starts_at DESC LIMIT %(limit)s OFFSET %(offset)s", params)
-    return cur.fetchall(), total
-
-
-# --- feed ---------------------------------------------------------------------------------
-
-def feed(cur, subject, unread_only, limit, offset):
-    where = "f.subject = %(subject)s" + (" AND f.read_at IS NULL" if unread_only else "")
-    params = {"subject": subject, "limit": limit, "offset": offset}
-    cur.execute("SELECT count(*) AS total, count(*) FILTER (WHERE f.read_at IS NULL) AS unread"
-                " FROM feed_items f WHERE f.subject = %(subject)s", params)
-    counts = cur.fetchone()
-    cur.execute(
-        "SELECT f.id, t.type, t.event_id AS trigger_event_id, t.occurred_at, t.content, f.created_at, f.read_at"
-        f" FROM feed_items f JOIN triggers t ON t.event_id = f.trigger_event_id WHERE {where}"
-        " ORDER BY t.occurred_at DESC, f.id LIMIT %(limit)s OFFSET %(offset)s", params)
-    return cur.fetchall(), counts["total"], counts["unread"]
-
-
-def mark_read(cur, subject, item_id, now):
-    cur.execute("UPDATE feed_items SET read_at = coalesce(read_at, %s) WHERE id = %s AND subject = %s"
-                " RETURNING id", (now, item_id, subject))
-    return cur.fetchone() is not None
-
-
-def mark_all_read(cur, subject, now):
-    cur.execute("UPDATE feed_items SET read_at = %s WHERE subject = %s AND read_at IS NULL", (now, subject))
-    return cur.rowcount
-
-
-def delete_feed(cur, subject):
-    cur.execute("DELETE FROM feed_items WHERE subject = %s", (subject,))
-
-
-# --- the delivery log ---------------------------------------------------------------------
-
-def deliveries(cur, filters, limit, offset):
-    conditions, params = [], {"limit": limit, "offset": offset}
-    for column, key in (("d.status", "status"), ("d.channel", "channel"), ("d.trigger_event_id", "trigger_event_id"),
-                        ("d.subscriber_id", "subscriber_id"), ("d.webhook_id", "webhook_id")):
-        if filters.get(key) is not None:
-            conditions.append(f"{column} = %({key})s")
-            params[key] = filters[key]
-    where = " WHERE " + " AND ".join(conditions) if conditions else ""
-    cur.execute(f"SELECT count(*) AS total FROM deliveries d{where}", params)
-    total = cur.fetchone()["total"]
-    cur.execute(f"SELECT {DELIVERY_COLUMNS} FROM deliveries d JOIN triggers t ON t.event_id = d.trigger_event_id"
-                f"{where} ORDER BY d.created_at DESC, d.id LIMIT %(limit)s OFFSET %(offset)s", params)
-    return cur.fetchall(), total
+class NotificationsRepository:
+    """The service's tables, in the caller's transaction: built on its cursor by the unit of work."""
+
+    def __init__(self, cur):
+        self.cur = cur
+
+    # --- subscribers --------------------------------------------------------------------------
+
+    def _subscriber_by(self, column, value, for_update):
+        self.cur.execute(f"SELECT {SUBSCRIBER_COLUMNS} FROM subscribers WHERE {column} = %s"
+                         + (" FOR UPDATE" if for_update else ""), (value,))
+        return self.cur.fetchone()
+
+    def subscriber_by_email(self, email, for_update=False):
+        return self._subscriber_by("lower(email)", email.lower(), for_update)
+
+    def subscriber_by_access_token(self, token, for_update=False):
+        return self._subscriber_by("access_token", token, for_update)
+
+    def subscriber_by_confirm_token(self, token, for_update=False):
+        return self._subscriber_by("confirm_token", token, for_update)
+
+    def subscriber_by_subject(self, subject, for_update=False):
+        return self._subscriber_by("subject", subject, for_update)
+
+    def add_subscriber(self, subscriber):
+        self.cur.execute(
+            f"INSERT INTO subscribers ({SUBSCRIBER_COLUMNS}) VALUES (%(id)s, %(email)s, %(language)s, %(digest)s,"
+            " %(subject)s, %(access_token)s, %(confirm_token)s, %(confirm_expires_at)s, %(created_at)s,"
+            " %(confirmed_at)s, %(unsubscribed_at)s)",
+            subscriber,
+        )
+
+    def restart_opt_in(self, subscriber_id, language, digest, subject, confirm_token, expires_at):
+        """A pending or unsubscribed address subscribes again: new confirmation, no consent yet."""
+        self.cur.execute(
+            "UPDATE subscribers SET language = %s, digest = %s, subject = coalesce(%s, subject), confirm_token = %s,"
+            " confirm_expires_at = %s, confirmed_at = NULL, unsubscribed_at = NULL WHERE id = %s",
+            (language, digest, subject, confirm_token, expires_at, subscriber_id),
+        )
+
+    def confirm(self, subscriber_id, now):
+        self.cur.execute(
+            f"UPDATE subscribers SET confirmed_at = %s, confirm_token = NULL, confirm_expires_at = NULL"
+            f" WHERE id = %s RETURNING {SUBSCRIBER_COLUMNS}", (now, subscriber_id))
+        return self.cur.fetchone()
+
+    def unsubscribe(self, subscriber_id, now):
+        self.cur.execute("UPDATE subscribers SET unsubscribed_at = coalesce(unsubscribed_at, %s) WHERE id = %s",
+                         (now, subscriber_id))
+        self.cur.execute("UPDATE deliveries SET status = 'cancelled' WHERE subscriber_id = %s AND status = 'pending'",
+                         (subscriber_id,))
+
+    def set_preferences(self, subscriber_id, changes):
+        if changes:
+            assignments = ", ".join(f"{column} = %({column})s" for column in changes)
+            self.cur.execute(f"UPDATE subscribers SET {assignments} WHERE id = %(id)s",
+                             {**changes, "id": subscriber_id})
+
+    def delete_subscriber(self, subscriber_id):
+        """Erases the subscriber with their subscriptions and delivery log (cascade)."""
+        self.cur.execute("DELETE FROM subscribers WHERE id = %s", (subscriber_id,))
+
+    def replace_subscriptions(self, subscriber_id, topics):
+        self.cur.execute("DELETE FROM subscriptions WHERE subscriber_id = %s", (subscriber_id,))
+        if topics:
+            execute_values(self.cur,
+                           "INSERT INTO subscriptions (subscriber_id, topic) VALUES %s ON CONFLICT DO NOTHING",
+                           [(subscriber_id, topic) for topic in topics])
+
+    def topics_of(self, subscriber_id):
+        self.cur.execute("SELECT topic FROM subscriptions WHERE subscriber_id = %s ORDER BY topic", (subscriber_id,))
+        return [row["topic"] for row in self.cur.fetchall()]
+
+    # --- what this service knows of ideas -----------------------------------------------------
+
+    def remember_idea(self, idea):
+        """Insert or update; a title or author not in this event keeps the one known."""
+        self.cur.execute(
+            "INSERT INTO ideas (id, municipality, field_of_action, title, author_id)"
+            " VALUES (%(idea_id)s, %(municipality)s, %(field_of_action)s, %(title)s, %(author_id)s)"
+            " ON CONFLICT (id) DO UPDATE SET municipality = EXCLUDED.municipality,"
+            " field_of_action = EXCLUDED.field_of_action, title = coalesce(EXCLUDED.title, ideas.title),"
+            " author_id = coalesce(EXCLUDED.author_id, ideas.author_id)",
+            idea,
+        )
+
+    def known_idea(self, idea_id):
+        self.cur.execute("SELECT id, municipality, field_of_action, title, author_id FROM ideas WHERE id = %s",
+                         (idea_id,))
+        return self.cur.fetchone()
+
+    # --- triggers and fan-out -----------------------------------------------------------------
+
+    def add_trigger(self, event_id, trigger_type, occurred_at, content):
+        self.cur.execute("INSERT INTO triggers (event_id, type, occurred_at, content) VALUES (%s, %s, %s, %s)"
+                         " ON CONFLICT DO NOTHING", (event_id, trigger_type, occurred_at, json.dumps(content)))
+
+    def add_email_deliveries(self, event_id, topics, author_id, due, now):
+        """One pending mail per active subscriber reached by a topic or as the author; returns how many.
+
+        `due` maps digest mode -> due time. ON CONFLICT: a subscriber reached twice gets one row.
+        """
+        self.cur.execute(
+            "INSERT INTO deliveries (id, trigger_event_id, channel, subscriber_id, due_at, next_attempt_at, created_at)"
+            " SELECT gen_random_uuid(), %(event_id)s, 'email', s.id,"
+            "  CASE s.digest WHEN 'daily' THEN %(daily)s WHEN 'weekly' THEN %(weekly)s ELSE %(immediate)s END,"
+            "  %(now)s, %(now)s"
+            f" FROM subscribers s WHERE {_ACTIVE} AND (s.subject = %(author)s OR EXISTS ("
+            "  SELECT 1 FROM subscriptions t WHERE t.subscriber_id = s.id AND t.topic = ANY(%(topics)s)))"
+            " ON CONFLICT DO NOTHING",
+            {"event_id": event_id, "topics": list(topics), "author": author_id, "now": now, **due},
+        )
+        return self.cur.rowcount
+
+    def add_confirmation_delivery(self, event_id, subscriber_id, now):
+        self.cur.execute(
+            "INSERT INTO deliveries (id, trigger_event_id, channel, subscriber_id, due_at, next_attempt_at, created_at)"
+            " VALUES (gen_random_uuid(), %s, 'email', %s, %s, %s, %s)", (event_id, subscriber_id, now, now, now))
+
+    def add_webhook_deliveries(self, event_id, trigger_type, municipality, now):
+        self.cur.execute(
+            "INSERT INTO deliveries (id, trigger_event_id, channel, webhook_id, due_at, next_attempt_at, created_at)"
+            " SELECT gen_random_uuid(), %(event_id)s, 'webhook', w.id, %(now)s, %(now)s, %(now)s FROM webhooks w"
+            " WHERE w.disabled_at IS NULL AND %(type)s = ANY(w.event_types)"
+            "  AND (w.municipality IS NULL OR w.municipality = %(municipality)s)"
+            " ON CONFLICT DO NOTHING",
+            {"event_id": event_id, "type": trigger_type, "municipality": municipality, "now": now},
+        )
+        return self.cur.rowcount
+
+    def add_feed_items(self, event_id, topics, author_id, now):
+        """Feed entries for the author and every signed-in subscriber reached; returns the new ids."""
+        self.cur.execute(
+            "INSERT INTO feed_items (id, subject, trigger_event_id, created_at)"
+            " SELECT gen_random_uuid(), subject, %(event_id)s, %(now)s FROM ("
+            "  SELECT s.subject FROM subscribers s JOIN subscriptions t ON t.subscriber_id = s.id"
+            "  WHERE s.subject IS NOT NULL AND t.topic = ANY(%(topics)s)"
+            "  UNION SELECT %(author)s WHERE %(author)s IS NOT NULL) AS reached"
+            " ON CONFLICT DO NOTHING RETURNING id",
+            {"event_id": event_id, "topics": list(topics), "author": author_id, "now": now},
+        )
+        return [row["id"] for row in self.cur.fetchall()]
+
+    # --- sending ------------------------------------------------------------------------------
+
+    def claim_due_email(self, limit, now):
+        """Lock due mails of up to `limit` subscribers, with everything a mail needs.
+
+        All due rows of a picked subscriber come along, so a digest holds everything due; rows
+        locked by another sender are skipped.
+        """
+        self.cur.execute(
+            "WITH picked AS (SELECT subscriber_id FROM deliveries WHERE channel = 'email' AND status = 'pending'"
+            "  AND due_at <= %(now)s AND next_attempt_at <= %(now)s ORDER BY next_attempt_at LIMIT %(limit)s"
+            "  FOR UPDATE SKIP LOCKED)"
+            " SELECT d.id, d.channel, d.trigger_event_id, d.attempts, d.subscriber_id, s.email, s.language, s.digest,"
+            "  s.access_token, s.confirm_token, s.confirmed_at, s.unsubscribed_at, t.type AS trigger_type, t.content"
+            " FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id"
+            " JOIN triggers t ON t.event_id = d.trigger_event_id"
+            " WHERE d.subscriber_id IN (SELECT subscriber_id FROM picked) AND d.channel = 'email'"
+            "  AND d.status = 'pending' AND d.due_at <= %(now)s AND d.next_attempt_at <= %(now)s"
+            " ORDER BY d.subscriber_id, t.occurred_at FOR UPDATE OF d SKIP LOCKED",
+            {"now": now, "limit": limit},
+        )
+        return self.cur.fetchall()
+
+    def claim_due_webhooks(self, limit, now):
+        self.cur.execute(
+            "SELECT d.id, d.channel, d.trigger_event_id, d.attempts, d.webhook_id, w.url, w.secret,"
+            "  t.type AS trigger_type, t.occurred_at, t.content"
+            " FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id"
+            " JOIN triggers t ON t.event_id = d.trigger_event_id"
+            " WHERE d.channel = 'webhook' AND d.status = 'pending' AND d.next_attempt_at <= %s"
+            "  AND w.disabled_at IS NULL"
+            " ORDER BY d.next_attempt_at LIMIT %s FOR UPDATE OF d SKIP LOCKED",
+            (now, limit),
+        )
+        return self.cur.fetchall()
+
+    def mark_sent(self, ids, now):
+        self.cur.execute("UPDATE deliveries SET status = 'sent', sent_at = %s, attempts = attempts + 1,"
+                         " last_error = NULL WHERE id = ANY(%s::uuid[])", (now, [str(i) for i in ids]))
+
+    def mark_failed(self, ids, error, now):
+        self.cur.execute("UPDATE deliveries SET status = 'failed', failed_at = %s, attempts = attempts + 1,"
+                         " last_error = %s WHERE id = ANY(%s::uuid[])", (now, error, [str(i) for i in ids]))
+
+    def mark_cancelled(self, ids):
+        self.cur.execute("UPDATE deliveries SET status = 'cancelled' WHERE id = ANY(%s::uuid[])",
+                         ([str(i) for i in ids],))
+
+    def reschedule(self, retries):
+        """`retries`: [(delivery id, next attempt time, error)]; counts the failed attempt."""
+        execute_values(
+            self.cur, "UPDATE deliveries d SET attempts = d.attempts + 1, next_attempt_at = r.at, last_error = r.error"
+                      " FROM (VALUES %s) AS r (id, at, error) WHERE d.id = r.id",
+            retries, template="(%s::uuid, %s::timestamptz, %s)")
+
+    def webhook_succeeded(self, webhook_id):
+        self.cur.execute("UPDATE webhooks SET consecutive_failures = 0 WHERE id = %s", (webhook_id,))
+
+    def webhook_failed(self, webhook_id):
+        """Counts a failure; returns the number of consecutive failures now."""
+        self.cur.execute("UPDATE webhooks SET consecutive_failures = consecutive_failures + 1 WHERE id = %s"
+                         " RETURNING consecutive_failures", (webhook_id,))
+        return self.cur.fetchone()["consecutive_failures"]
+
+    def disable_webhook(self, webhook_id, error, now):
+        """Disable it and fail its pending deliveries; returns those rows (id, channel, trigger, attempts)."""
+        self.cur.execute("UPDATE webhooks SET disabled_at = %s WHERE id = %s", (now, webhook_id))
+        self.cur.execute(
+            "UPDATE deliveries d SET status = 'failed', failed_at = %s, last_error = %s FROM triggers t"
+            " WHERE d.webhook_id = %s AND d.status = 'pending' AND t.event_id = d.trigger_event_id"
+            " RETURNING d.id, d.channel, d.trigger_event_id, t.type AS trigger_type, d.attempts",
+            (now, error, webhook_id))
+        return self.cur.fetchall()
+
+    # --- webhooks -----------------------------------------------------------------------------
+
+    def add_webhook(self, webhook):
+        self.cur.execute(
+            "INSERT INTO webhooks (id, url, secret, event_types, municipality, description, created_at)"
+            " VALUES (%(id)s, %(url)s, %(secret)s, %(event_types)s, %(municipality)s, %(description)s, %(created_at)s)",
+            webhook)
+
+    def webhooks(self):
+        self.cur.execute(f"SELECT {WEBHOOK_COLUMNS} FROM webhooks ORDER BY created_at")
+        return self.cur.fetchall()
+
+    def enable_webhook(self, webhook_id):
+        self.cur.execute(f"UPDATE webhooks SET disabled_at = NULL, consecutive_failures = 0 WHERE id = %s"
+                         f" RETURNING {WEBHOOK_COLUMNS}", (webhook_id,))
+        return self.cur.fetchone()
+
+    def delete_webhook(self, webhook_id):
+        self.cur.execute("DELETE FROM webhooks WHERE id = %s", (webhook_id,))
+        return self.cur.rowcount == 1
+
+    # --- announcements ------------------------------------------------------------------------
+
+    def add_announcement(self, announcement):
+        self.cur.execute(
+            f"INSERT INTO announcements ({ANNOUNCEMENT_COLUMNS}) VALUES (%(id)s, %(municipality)s, %(title)s,"
+            " %(starts_at)s, %(place)s, %(link)s, %(description)s, %(created_at)s)", announcement)
+
+    def announcements(self, municipality, limit, offset):
+        where = " WHERE municipality = %(municipality)s" if municipality else ""
+        params = {"municipality": municipality, "limit": limit, "offset": offset}
+        self.cur.execute(f"SELECT count(*) AS total FROM announcements{where}", params)
+        total = self.cur.fetchone()["total"]
+        self.cur.execute(f"SELECT {ANNOUNCEMENT_COLUMNS} FROM announcements{where}"
+                         " ORDER BY starts_at DESC LIMIT %(limit)s OFFSET %(offset)s", params)
+        return self.cur.fetchall(), total
+
+    # --- feed ---------------------------------------------------------------------------------
+
+    def feed(self, subject, unread_only, limit, offset):
+        where = "f.subject = %(subject)s" + (" AND f.read_at IS NULL" if unread_only else "")
+        params = {"subject": subject, "limit": limit, "offset": offset}
+        self.cur.execute("SELECT count(*) AS total, count(*) FILTER (WHERE f.read_at IS NULL) AS unread"
+                         " FROM feed_items f WHERE f.subject = %(subject)s", params)
+        counts = self.cur.fetchone()
+        self.cur.execute(
+            "SELECT f.id, t.type, t.event_id AS trigger_event_id, t.occurred_at, t.content, f.created_at, f.read_at"
+            f" FROM feed_items f JOIN triggers t ON t.event_id = f.trigger_event_id WHERE {where}"
+            " ORDER BY t.occurred_at DESC, f.id LIMIT %(limit)s OFFSET %(offset)s", params)
+        return self.cur.fetchall(), counts["total"], counts["unread"]
+
+    def mark_read(self, subject, item_id, now):
+        self.cur.execute("UPDATE feed_items SET read_at = coalesce(read_at, %s) WHERE id = %s AND subject = %s"
+                         " RETURNING id", (now, item_id, subject))
+        return self.cur.fetchone() is not None
+
+    def mark_all_read(self, subject, now):
+        self.cur.execute("UPDATE feed_items SET read_at = %s WHERE subject = %s AND read_at IS NULL", (now, subject))
+        return self.cur.rowcount
+
+    def delete_feed(self, subject):
+        self.cur.execute("DELETE FROM feed_items WHERE subject = %s", (subject,))
+
+    # --- the delivery log ---------------------------------------------------------------------
+
+    def deliveries(self, filters, limit, offset):
+        conditions, params = [], {"limit": limit, "offset": offset}
+        for column, key in (("d.status", "status"), ("d.channel", "channel"),
+                            ("d.trigger_event_id", "trigger_event_id"), ("d.subscriber_id", "subscriber_id"),
+                            ("d.webhook_id", "webhook_id")):
+            if filters.get(key) is not None:
+                conditions.append(f"{column} = %({key})s")
+                params[key] = filters[key]
+        where = " WHERE " + " AND ".join(conditions) if conditions else ""
+        self.cur.execute(f"SELECT count(*) AS total FROM deliveries d{where}", params)
+        total = self.cur.fetchone()["total"]
+        self.cur.execute(f"SELECT {DELIVERY_COLUMNS} FROM deliveries d"
+                         f" JOIN triggers t ON t.event_id = d.trigger_event_id{where}"
+                         " ORDER BY d.created_at DESC, d.id LIMIT %(limit)s OFFSET %(offset)s", params)
+        return self.cur.fetchall(), total

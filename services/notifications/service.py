@@ -1,13 +1,17 @@
 """The notifications service's nameko entrypoints: translate HTTP, events and timers into use cases."""
-from shared.db import Database
+from shared.db import UnitOfWorkProvider
+from shared.events import schema_for
 from shared.ops import OpsEndpoints
-from shared.outbox import Outbox
 from shared.subscriber import subscribe
 from shared.timer import every
 from shared.web import AUTHENTICATED, api
 
-from . import dispatch, handlers
-from .channels import Channels
+from . import use_cases
+from .commands import (ChangeSubscriber, Confirm, DeleteWebhook, EnableWebhook, EraseSubscriber, ExportSubscriber,
+                       ListAnnouncements, ListDeliveries, MarkAllRead, MarkRead, Notify, PostAnnouncement,
+                       RegisterWebhook, ShowFeed, Subscribe, Unsubscribe)
+from .dispatch import ChannelsProvider, Dispatcher
+from .repository import NotificationsRepository
 from .schemas import (AnnouncementOut, AnnouncementPage, AnnouncementQuery, DeliveryPage, DeliveryQuery, FeedPage,
                       FeedQuery, ManageQuery, NewAnnouncement, NewSubscriber, NewWebhook, SubscriberChanges,
                       SubscriberExport, SubscriberOut, TokenQuery, WebhookCreated, WebhookOut)
@@ -16,112 +20,142 @@ STAFF = ("staff",)
 SUBSCRIBERS, FEED, ANNOUNCEMENTS, WEBHOOKS = ["subscribers"], ["feed"], ["announcements"], ["webhooks"]
 
 
+def notify_command(event):
+    """A consumed event as the command to fan it out: its data JSON-ready, as on the bus."""
+    return Notify(event_id=event["id"], event_type=event["type"], occurred_at=event["time"],
+                  data=schema_for(event["type"]).dump(event["data"]))
+
+
 def notify_on(source, event_type):
     """An entrypoint fanning out one event type (queue evt-<source>-<type>--notifications.<attribute>)."""
     @subscribe(source, event_type)
     def handle(self, event):
-        return handlers.notify(self.db, self.outbox, self.channels, event)
+        return use_cases.notify(self.uow, notify_command(event), self.channels.settings.digest_hour)
 
     return handle
+
+
+def _subject(request):
+    """The signed-in caller's token subject, None for an anonymous one."""
+    return request.principal.subject if request.principal else None
 
 
 class NotificationsService(OpsEndpoints):
     name = "notifications"
 
-    db = Database()
-    outbox = Outbox()
-    channels = Channels()
+    uow = UnitOfWorkProvider(NotificationsRepository)
+    channels = ChannelsProvider()
+    dispatcher = Dispatcher()
 
     # --- subscribers (double opt-in; the links in mails carry a token, no login needed) ---
     @api("POST", "/api/v1/subscribers", body=NewSubscriber, status=202, tags=SUBSCRIBERS,
          summary="Subscribe an e-mail address: sends the confirmation mail (a bearer token links the account)")
     def new_subscriber(self, request):
-        principal = request.principal
-        handlers.subscribe(self.db, self.channels, principal.subject if principal else None, request.data)
+        body = request.data
+        command = Subscribe(email=body["email"], language=body["language"], digest=body["digest"],
+                            subscriptions=tuple(body["subscriptions"]), subject=_subject(request))
+        use_cases.subscribe(self.uow, command, self.channels.settings.confirm_hours)
         return {"status": "confirmation_sent"}
 
     @api("GET", "/api/v1/subscribers/confirm", query=TokenQuery, tags=SUBSCRIBERS,
          summary="The one-time link of the confirmation mail: records consent")
     def confirm(self, request):
-        return handlers.confirm(self.db, request.query_data["token"])
+        return use_cases.confirm(self.uow, Confirm(request.query_data["token"]))
 
     @api("GET", "/api/v1/unsubscribe", query=TokenQuery, tags=SUBSCRIBERS,
          summary="One-click unsubscribe: the link in every mail")
     def unsubscribe_link(self, request):
-        return handlers.unsubscribe(self.db, request.query_data["token"])
+        return use_cases.unsubscribe(self.uow, Unsubscribe(request.query_data["token"]))
 
     @api("POST", "/api/v1/unsubscribe", query=TokenQuery, tags=SUBSCRIBERS,
          summary="One-click unsubscribe by mail clients (List-Unsubscribe-Post, RFC 8058)")
     def unsubscribe_post(self, request):
-        return handlers.unsubscribe(self.db, request.query_data["token"])
+        return use_cases.unsubscribe(self.uow, Unsubscribe(request.query_data["token"]))
 
     @api("GET", "/api/v1/subscriber", query=ManageQuery, response=SubscriberExport, tags=SUBSCRIBERS,
          summary="Export everything stored about a subscriber (mail-link token or bearer token)")
     def export_subscriber(self, request):
-        return handlers.export_subscriber(self.db, request.query_data.get("token"), request.principal)
+        command = ExportSubscriber(token=request.query_data.get("token"), subject=_subject(request))
+        return use_cases.export_subscriber(self.uow, command)
 
     @api("PATCH", "/api/v1/subscriber", query=ManageQuery, body=SubscriberChanges, response=SubscriberOut,
          tags=SUBSCRIBERS, summary="Change language, digest or subscriptions")
     def change_subscriber(self, request):
-        return handlers.change_subscriber(self.db, request.query_data.get("token"), request.principal, request.data)
+        changes = request.data
+        subscriptions = changes.get("subscriptions")
+        command = ChangeSubscriber(token=request.query_data.get("token"), subject=_subject(request),
+                                   language=changes.get("language"), digest=changes.get("digest"),
+                                   subscriptions=None if subscriptions is None else tuple(subscriptions))
+        return use_cases.change_subscriber(self.uow, command)
 
     @api("DELETE", "/api/v1/subscriber", query=ManageQuery, tags=SUBSCRIBERS,
          summary="Delete the subscriber with subscriptions, delivery log and feed")
     def erase_subscriber(self, request):
-        handlers.erase_subscriber(self.db, request.query_data.get("token"), request.principal)
+        command = EraseSubscriber(token=request.query_data.get("token"), subject=_subject(request))
+        use_cases.erase_subscriber(self.uow, command)
 
     # --- the in-app feed of the token's subject ---
     @api("GET", "/api/v1/notifications", query=FeedQuery, roles=AUTHENTICATED, response=FeedPage, tags=FEED,
          summary="Your notifications, newest first, with read markers")
     def feed(self, request):
-        return handlers.feed(self.db, request.principal.subject, request.query_data)
+        query = request.query_data
+        command = ShowFeed(subject=request.principal.subject, unread_only=query["unread"], page=query["page"],
+                           page_size=query["page_size"])
+        return use_cases.show_feed(self.uow, command)
 
     @api("POST", "/api/v1/notifications/<uuid:item_id>/read", roles=AUTHENTICATED, tags=FEED)
     def mark_read(self, request, item_id):
-        handlers.mark_read(self.db, request.principal.subject, item_id)
+        use_cases.mark_read(self.uow, MarkRead(subject=request.principal.subject, item_id=item_id))
 
     @api("POST", "/api/v1/notifications/read-all", roles=AUTHENTICATED, tags=FEED)
     def mark_all_read(self, request):
-        return handlers.mark_all_read(self.db, request.principal.subject)
+        return use_cases.mark_all_read(self.uow, MarkAllRead(subject=request.principal.subject))
 
     # --- announcements ---
     @api("POST", "/api/v1/announcements", body=NewAnnouncement, roles=STAFF, status=201, response=AnnouncementOut,
          tags=ANNOUNCEMENTS, summary="Announce a plenary meeting, a theme evening, …: title, time, place or link")
     def post_announcement(self, request):
-        return handlers.post_announcement(self.db, self.outbox, self.channels, request.data)
+        return use_cases.post_announcement(self.uow, PostAnnouncement(**request.data),
+                                           self.channels.settings.digest_hour)
 
     @api("GET", "/api/v1/announcements", query=AnnouncementQuery, response=AnnouncementPage, tags=ANNOUNCEMENTS)
     def list_announcements(self, request):
-        return handlers.list_announcements(self.db, request.query_data)
+        query = request.query_data
+        command = ListAnnouncements(municipality=query.get("municipality"), page=query["page"],
+                                    page_size=query["page_size"])
+        return use_cases.list_announcements(self.uow, command)
 
     # --- webhooks for other city systems ---
     @api("POST", "/api/v1/webhooks", body=NewWebhook, roles=STAFF, status=201, response=WebhookCreated,
          tags=WEBHOOKS, summary="Register a webhook; the answer holds its signing secret, shown only once")
     def register_webhook(self, request):
-        return handlers.register_webhook(self.db, request.data)
+        body = request.data
+        command = RegisterWebhook(url=body["url"], event_types=tuple(body["event_types"]),
+                                  municipality=body["municipality"], description=body["description"])
+        return use_cases.register_webhook(self.uow, command)
 
     @api("GET", "/api/v1/webhooks", roles=STAFF, response=WebhookOut(many=True), tags=WEBHOOKS)
     def list_webhooks(self, request):
-        return handlers.list_webhooks(self.db)
+        return use_cases.list_webhooks(self.uow)
 
     @api("POST", "/api/v1/webhooks/<uuid:webhook_id>/enable", roles=STAFF, response=WebhookOut, tags=WEBHOOKS,
          summary="Enable a webhook that was disabled after repeated failures")
     def enable_webhook(self, request, webhook_id):
-        return handlers.enable_webhook(self.db, webhook_id)
+        return use_cases.enable_webhook(self.uow, EnableWebhook(webhook_id))
 
     @api("DELETE", "/api/v1/webhooks/<uuid:webhook_id>", roles=STAFF, tags=WEBHOOKS)
     def delete_webhook(self, request, webhook_id):
-        handlers.delete_webhook(self.db, webhook_id)
+        use_cases.delete_webhook(self.uow, DeleteWebhook(webhook_id))
 
     @api("GET", "/api/v1/deliveries", query=DeliveryQuery, roles=STAFF, response=DeliveryPage, tags=WEBHOOKS,
          summary="The delivery log: every mail and webhook POST with its status and attempts")
     def list_deliveries(self, request):
-        return handlers.list_deliveries(self.db, request.query_data)
+        return use_cases.list_deliveries(self.uow, ListDeliveries(**request.query_data))
 
     # --- sending: mails and webhook POSTs that are due ---
     @every("DISPATCH_SECONDS", 1, eager=True)
     def send_due(self):
-        dispatch.run(self.db, self.outbox, self.channels)
+        self.dispatcher(self.channels)
 
     # --- the events that trigger notifications ---
     on_idea_submitted = notify_on("ideas", "IdeaSubmitted")
@@ -133,6 +167,3 @@ class NotificationsService(OpsEndpoints):
     on_support_threshold_reached = notify_on("voting", "SupportThresholdReached")
     on_pilot_approved = notify_on("voting", "PilotApproved")
     on_pilot_rejected = notify_on("voting", "PilotRejected")
-
-
-SERVICE = NotificationsService

@@ -9,7 +9,11 @@ import time
 import urllib.error
 import urllib.request
 
+from eventlet.greenpool import GreenPool
+
 from .domain import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
+
+PARALLEL = 20  # webhooks POSTed to at once
 
 
 def body_of(delivery):
@@ -41,3 +45,23 @@ def post(delivery, timeout):
         return f"HTTP {exc.code}"
     except (urllib.error.URLError, OSError) as exc:
         return f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
+
+
+def post_in_order(deliveries, timeout):
+    """POST one webhook's deliveries in order, stopping at the first failure (the rest would fail too).
+
+    Returns the result of each POST tried: None for delivered, else the error.
+    """
+    results = []
+    for delivery in deliveries:
+        results.append(post(delivery, timeout))
+        if results[-1] is not None:
+            break
+    return results
+
+
+def post_all(groups, timeout):
+    """`post_in_order` for each group (one webhook's deliveries), webhooks in parallel; results in order."""
+    if not groups:
+        return []
+    return list(GreenPool(min(len(groups), PARALLEL)).imap(lambda group: post_in_order(group, timeout), groups))

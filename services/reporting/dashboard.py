@@ -5,7 +5,7 @@ Content-Security-Policy, and a headless browser sees the numbers without running
 """
 from html import escape
 
-from shared.events import STATUSES
+from shared.domain import STATUSES
 
 from .domain import PIPELINE_STAGES
 
@@ -89,7 +89,7 @@ def _milestone_rows(milestones):
 
 
 def render(data):
-    """The page for handlers.dashboard_data's result."""
+    """The page for queries.dashboard_data's result."""
     summary, series = data["summary"], data["submissions"]["series"][0]["points"]
     ideas, pilots, stats = summary["ideas"], summary["pilots"], summary["milestones"]
     notifications = summary["notifications"]

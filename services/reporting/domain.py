@@ -17,19 +17,20 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from functools import partial
-from zoneinfo import ZoneInfo
 
+from shared.domain import (COMPLETED, IN_IMPLEMENTATION, MUNICIPAL_TZ, OVERDUE, PILOT, PUBLISHED, REACHED, REJECTED,
+                           SCHEDULED, SHORTLISTED, SUBMITTED)
 from shared.events import schema_for
 
-MUNICIPAL_TZ = ZoneInfo("Europe/Berlin")
-
-IDEA_STATUS_OF = {"IdeaSubmitted": "submitted", "IdeaPublished": "published", "IdeaRejected": "rejected"}
-MILESTONE_STATE_OF = {"MilestoneScheduled": "scheduled", "MilestoneReached": "reached", "MilestoneOverdue": "overdue"}
-DECISION_OF = {"PilotApproved": "approved", "PilotRejected": "rejected"}
+IDEA_STATUS_OF = {"IdeaSubmitted": SUBMITTED, "IdeaPublished": PUBLISHED, "IdeaRejected": REJECTED}
+MILESTONE_STATE_OF = {"MilestoneScheduled": SCHEDULED, "MilestoneReached": REACHED, "MilestoneOverdue": OVERDUE}
+# The strategy board's decision on a pilot (not an idea status, though "rejected" is spelled alike).
+APPROVED, DECLINED = "approved", "rejected"
+DECISION_OF = {"PilotApproved": APPROVED, "PilotRejected": DECLINED}
 OUTCOME_OF = {"NotificationSent": "sent", "NotificationFailed": "failed"}
 
-PIPELINE_STAGES = ("shortlisted", "approved", "rejected", "in_implementation", "completed")
-MILESTONE_STATES = ("scheduled", "reached", "overdue")
+# Where an idea stands on its way to a pilot: idea statuses and board decisions in one line.
+PIPELINE_STAGES = (SHORTLISTED, APPROVED, DECLINED, IN_IMPLEMENTATION, COMPLETED)
 # Upper bounds (seconds) of the lag histogram from an event's `time` to its application here.
 LAG_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0, math.inf)
 INTERVALS = ("hour", "day", "week", "month")
@@ -254,31 +255,21 @@ def pipeline_stage(status, status_time, decision=None, decided_at=None):
     The idea's status is the truth once it is a pilot or beyond; before that, a board decision
     newer than the status shows (the ideas service follows it with a status change).
     """
-    by_status = {"pilot": "approved", "in_implementation": "in_implementation", "completed": "completed"}
+    by_status = {PILOT: APPROVED, IN_IMPLEMENTATION: IN_IMPLEMENTATION, COMPLETED: COMPLETED}
     if status in by_status:
         return by_status[status]
     if decision is not None and (status_time is None or decided_at >= status_time):
         return decision
-    if status == "shortlisted":
-        return "shortlisted"
-    if decision == "rejected" and status == "published":
-        return "rejected"
+    if status == SHORTLISTED:
+        return SHORTLISTED
+    if decision == DECLINED and status == PUBLISHED:
+        return DECLINED
     return None
-
-
-def milestone_state(reached_at, overdue_at):
-    if reached_at is not None:
-        return "reached"
-    return "overdue" if overdue_at is not None else "scheduled"
 
 
 def on_time_rate(on_time, reached):
     """Share of reached milestones reached by their due date; None before any was reached."""
     return round(on_time / reached, 4) if reached else None
-
-
-def municipal_today(now=None):
-    return (now or datetime.now(timezone.utc)).astimezone(MUNICIPAL_TZ).date()
 
 
 def day_start(day):

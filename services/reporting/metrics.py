@@ -10,9 +10,10 @@ from nameko.extensions import DependencyProvider
 from prometheus_client import REGISTRY
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
-from shared.db import pool_of
+from shared.db import unit_of_work_provider
+from shared.domain import REACHED
 
-from . import domain, repository as repo
+from . import domain, queries
 
 log = logging.getLogger(__name__)
 PREFIX = "smartcity_reporting_"
@@ -35,31 +36,33 @@ def _le(bound):
 
 
 class ProjectionCollector:
-    """A prometheus_client collector over the reporting database."""
+    """A prometheus_client collector over the reporting projections (queries.figures).
 
-    def __init__(self, pool):
-        self.pool = pool
+    `new_unit_of_work()` gives the unit of work each scrape reads in.
+    """
+
+    def __init__(self, new_unit_of_work):
+        self.new_unit_of_work = new_unit_of_work
 
     def describe(self):
         return []  # values come from the database at collect time; nothing to check at registration
 
     def collect(self):
         try:
-            with self.pool.transaction() as cur:
-                families = list(self._families(cur))
+            families = list(self._families(queries.figures(self.new_unit_of_work())))
         except Exception:  # a scrape must still answer with the process metrics
             log.exception("could not read the projections for /metrics")
             return
         yield from families
 
-    def _families(self, cur):
+    def _families(self, figures):
         ideas = GaugeMetricFamily(PREFIX + "ideas", "Ideas by current status",
                                   labels=("municipality", "field", "status", "channel"))
-        for row in repo.idea_counts(cur):
+        for row in figures.ideas:
             ideas.add_metric((row["municipality"], row["field_of_action"], row["status"], row["channel"]), row["ideas"])
         yield ideas
 
-        counts = repo.event_counts(cur)
+        counts = figures.event_counts
         applied = Counter()
         for row in counts:
             applied[row["event_type"]] += row["events"]
@@ -80,15 +83,14 @@ class ProjectionCollector:
 
         support = GaugeMetricFamily(PREFIX + "support_votes", "Current support: the latest vote totals, summed",
                                     labels=("municipality", "field"))
-        for row in repo.support(cur):
+        for row in figures.support:
             support.add_metric((row["municipality"], row["field_of_action"]), row["support"])
         yield support
 
         stages = Counter()
-        for row in repo.pipeline(cur):
-            stage = domain.pipeline_stage(row["status"], row["status_time"], row["decision"], row["decided_at"])
-            if stage:
-                stages[row["municipality"], stage] += 1
+        for row in figures.pipeline:
+            if row["stage"]:
+                stages[row["municipality"], row["stage"]] += 1
         pilots = GaugeMetricFamily(PREFIX + "pilots", "Ideas per pilot pipeline stage", labels=("municipality", "stage"))
         for (municipality, stage), n in sorted(stages.items()):
             pilots.add_metric((municipality, stage), n)
@@ -99,9 +101,9 @@ class ProjectionCollector:
         on_time = GaugeMetricFamily(PREFIX + "milestones_on_time_ratio",
                                     "Share of reached milestones reached by their due date", labels=("municipality",))
         reached = {}  # municipality -> (on time, reached)
-        for row in repo.milestone_counts(cur):
+        for row in figures.milestones:
             milestones.add_metric((row["municipality"], row["state"]), row["milestones"])
-            if row["state"] == "reached":
+            if row["state"] == REACHED:
                 reached[row["municipality"]] = (row["on_time"], row["milestones"])
         for municipality, (in_time, total) in sorted(reached.items()):
             on_time.add_metric((municipality,), domain.on_time_rate(in_time, total))
@@ -110,11 +112,11 @@ class ProjectionCollector:
 
         participants = GaugeMetricFamily(PREFIX + "participants", "Distinct (pseudonymous) idea authors",
                                          labels=("municipality",))
-        for row in repo.participant_counts(cur):
+        for row in figures.participants:
             participants.add_metric((row["municipality"],), row["participants"])
         yield participants
 
-        yield self._lag(repo.lag_buckets(cur))
+        yield self._lag(figures.lag)
 
     @staticmethod
     def _lag(rows):
@@ -136,7 +138,7 @@ class ProjectionMetrics(DependencyProvider):
     """Registers the collector while the container runs, so /metrics (shared.ops) includes it."""
 
     def start(self):
-        self.collector = ProjectionCollector(pool_of(self.container))
+        self.collector = ProjectionCollector(unit_of_work_provider(self.container).new)
         REGISTRY.register(self.collector)
 
     def stop(self):

@@ -1,10 +1,11 @@
 """HTTP query and response schemas of the reporting service."""
 from marshmallow import fields, validate
 
-from shared.events import CATALOGUE, CHANNELS, STATUSES
+from shared.domain import MILESTONE_STATES, STATUSES
+from shared.events import CATALOGUE, CHANNELS
 from shared.validation import Slug, Strict
 
-from .domain import DECISION_OF, INTERVALS, MILESTONE_STATES, OUTCOME_OF, PIPELINE_STAGES
+from .domain import DECISION_OF, INTERVALS, OUTCOME_OF, PIPELINE_STAGES
 from .exports import FORMATS
 
 DELIVERY_CHANNELS = ("email", "webhook", "feed")

@@ -11,6 +11,8 @@ import time
 from datetime import datetime, timedelta, timezone
 from functools import partial
 
+from shared.domain import VOTABLE_STATUSES
+
 CITIZENS = [f"demo-buerger-{n:02d}" for n in range(1, 25)]
 PILOT_TITLE = "Marktplatz für digitale Produkte „Made in Gera“"
 OPEN_DECISION_TITLE = "Smartes Wohnen in den eigenen vier Wänden"
@@ -23,7 +25,7 @@ def already_loaded(api):
 
 def _public_ideas(api, municipality):
     page = api("ideas", "GET", f"/api/v1/ideas?municipality={municipality}&page_size=100", role="staff")
-    return [i for i in page["items"] if i["status"] in ("published", "shortlisted")]
+    return [i for i in page["items"] if i["status"] in VOTABLE_STATUSES]
 
 
 def _await_votable(api, municipality, ideas, seconds=30):

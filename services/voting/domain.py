@@ -1,18 +1,17 @@
 """The voting rules: which ideas take support, rounds and budgets, board outcomes. Pure: no I/O."""
 from dataclasses import dataclass
 
+from shared.domain import SHORTLISTED, VOTABLE_STATUSES
 from shared.errors import Conflict
 
-# Citizens support ideas that are public and not yet decided as pilots.
-VOTABLE = frozenset({"published", "shortlisted"})
-# Rankings list every public idea, decided ones included, so a pilot keeps its place.
-RANKED = ("published", "shortlisted", "pilot", "in_implementation", "completed")
 MAJORITY_RULES = ("simple", "two_thirds", "absolute")
 CHOICES = ("yes", "no", "abstain")
+OPEN, APPROVED, REJECTED = "open", "approved", "rejected"
+DECISION_STATUSES = (OPEN, APPROVED, REJECTED)
 
 
 def ensure_votable(status):
-    if status not in VOTABLE:
+    if status not in VOTABLE_STATUSES:
         raise Conflict(f"idea is {status}; only published or shortlisted ideas take support",
                        {"idea_id": [f"idea is {status}"]})
 
@@ -97,11 +96,11 @@ def everyone_voted(board, voted_members):
 
 
 def ensure_open(decision):
-    if decision["status"] != "open":
+    if decision["status"] != OPEN:
         raise Conflict(f"the decision is closed ({decision['status']})", {"decision": ["already closed"]})
 
 
 def ensure_can_open(idea_status):
-    if idea_status != "shortlisted":
+    if idea_status != SHORTLISTED:
         raise Conflict(f"idea is {idea_status}; the board decides on shortlisted ideas",
                        {"idea_id": [f"idea is {idea_status}, not shortlisted"]})

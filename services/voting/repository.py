@@ -1,4 +1,9 @@
-"""PostgreSQL adapter of the voting service: every SQL statement lives here. Takes a cursor."""
+"""PostgreSQL adapter of the voting service: every SQL statement lives here.
+
+`VotingRepository(cursor)` works in the cursor's transaction (a unit of work makes one per
+transaction); rows come back as dicts (RealDictCursor). tests/voting/unit/fakes.py keeps the
+same methods in memory.
+"""
 IDEA_COLUMNS = ("i.id, i.municipality, i.field_of_action, i.title, i.status, i.status_at, i.total, i.total_since,"
                 " i.threshold_reached_at, i.ledger_seq, i.ledger_head")
 ROUND_COLUMNS = "id, municipality, field_of_action, title, opens_at, closes_at, budget, created_at"
@@ -12,202 +17,187 @@ _DECISIONS = (
 )
 
 
-# --- votable ideas -------------------------------------------------------------------------
+class VotingRepository:
+    """The voting service's tables, in the transaction of the cursor it was made with."""
 
-def track_idea(cur, idea, genesis):
-    """Insert or update an idea from an event; the newest status wins, whatever order events arrive in."""
-    cur.execute(
-        "INSERT INTO ideas (id, municipality, field_of_action, title, status, status_at, ledger_head)"
-        " VALUES (%(id)s, %(municipality)s, %(field_of_action)s, %(title)s, %(status)s, %(status_at)s, %(genesis)s)"
-        " ON CONFLICT (id) DO UPDATE SET"
-        " status = CASE WHEN ideas.status_at < EXCLUDED.status_at THEN EXCLUDED.status ELSE ideas.status END,"
-        " status_at = GREATEST(ideas.status_at, EXCLUDED.status_at), title = COALESCE(EXCLUDED.title, ideas.title)",
-        {**idea, "genesis": genesis},
-    )
+    def __init__(self, cursor):
+        self.cur = cursor
 
+    # --- votable ideas -------------------------------------------------------------------------
 
-def get_idea(cur, idea_id, default_threshold, *, lock=False):
-    """The idea with its municipality's threshold; `lock` takes its row lock (serialises its votes)."""
-    cur.execute(
-        f"SELECT {IDEA_COLUMNS}, COALESCE(t.support_threshold, %s) AS threshold"
-        " FROM ideas i LEFT JOIN thresholds t ON t.municipality = i.municipality WHERE i.id = %s"
-        + (" FOR UPDATE OF i" if lock else ""),
-        (default_threshold, idea_id),
-    )
-    return cur.fetchone()
+    def track_idea(self, idea, genesis):
+        """Insert or update an idea from an event; the newest status wins, whatever order events arrive in."""
+        self.cur.execute(
+            "INSERT INTO ideas (id, municipality, field_of_action, title, status, status_at, ledger_head)"
+            " VALUES (%(id)s, %(municipality)s, %(field_of_action)s, %(title)s, %(status)s, %(status_at)s,"
+            " %(genesis)s) ON CONFLICT (id) DO UPDATE SET"
+            " status = CASE WHEN ideas.status_at < EXCLUDED.status_at THEN EXCLUDED.status ELSE ideas.status END,"
+            " status_at = GREATEST(ideas.status_at, EXCLUDED.status_at),"
+            " title = COALESCE(EXCLUDED.title, ideas.title)",
+            {**idea, "genesis": genesis},
+        )
 
+    def get_idea(self, idea_id, default_threshold, *, lock=False):
+        """The idea with its municipality's threshold; `lock` takes its row lock (serialises its votes)."""
+        self.cur.execute(
+            f"SELECT {IDEA_COLUMNS}, COALESCE(t.support_threshold, %s) AS threshold"
+            " FROM ideas i LEFT JOIN thresholds t ON t.municipality = i.municipality WHERE i.id = %s"
+            + (" FOR UPDATE OF i" if lock else ""),
+            (default_threshold, idea_id),
+        )
+        return self.cur.fetchone()
 
-def set_total(cur, idea_id, total, at, threshold_reached_at, entry):
-    cur.execute(
-        "UPDATE ideas SET total = %s, total_since = %s, threshold_reached_at = %s, ledger_seq = %s, ledger_head = %s"
-        " WHERE id = %s",
-        (total, at, threshold_reached_at, entry["seq"], entry["hash"], idea_id),
-    )
+    def set_total(self, idea_id, total, at, threshold_reached_at, entry):
+        self.cur.execute(
+            "UPDATE ideas SET total = %s, total_since = %s, threshold_reached_at = %s, ledger_seq = %s,"
+            " ledger_head = %s WHERE id = %s",
+            (total, at, threshold_reached_at, entry["seq"], entry["hash"], idea_id),
+        )
 
+    def ranking(self, municipality, field, statuses, limit):
+        """Ideas by support; ties go to the idea that reached its total first, then the lower id."""
+        self.cur.execute(
+            f"SELECT {IDEA_COLUMNS} FROM ideas i WHERE i.municipality = %s"
+            " AND (%s::text IS NULL OR i.field_of_action = %s) AND i.status = ANY(%s)"
+            " ORDER BY i.total DESC, i.total_since ASC NULLS LAST, i.id LIMIT %s",
+            (municipality, field, field, list(statuses), limit),
+        )
+        return self.cur.fetchall()
 
-def ranking(cur, municipality, field, statuses, limit):
-    """Ideas by support; ties go to the idea that reached its total first, then the lower id."""
-    cur.execute(
-        f"SELECT {IDEA_COLUMNS} FROM ideas i WHERE i.municipality = %s AND (%s::text IS NULL OR i.field_of_action = %s)"
-        " AND i.status = ANY(%s) ORDER BY i.total DESC, i.total_since ASC NULLS LAST, i.id LIMIT %s",
-        (municipality, field, field, list(statuses), limit),
-    )
-    return cur.fetchall()
+    def threshold_of(self, municipality, default_threshold):
+        self.cur.execute(
+            "SELECT COALESCE((SELECT support_threshold FROM thresholds WHERE municipality = %s), %s) AS t",
+            (municipality, default_threshold))
+        return self.cur.fetchone()["t"]
 
+    def set_threshold(self, municipality, threshold, at):
+        self.cur.execute(
+            "INSERT INTO thresholds (municipality, support_threshold, updated_at) VALUES (%s, %s, %s)"
+            " ON CONFLICT (municipality) DO UPDATE SET support_threshold = EXCLUDED.support_threshold,"
+            " updated_at = EXCLUDED.updated_at",
+            (municipality, threshold, at),
+        )
 
-def threshold_of(cur, municipality, default_threshold):
-    cur.execute("SELECT COALESCE((SELECT support_threshold FROM thresholds WHERE municipality = %s), %s) AS t",
-                (municipality, default_threshold))
-    return cur.fetchone()["t"]
+    # --- rounds and ballots ---------------------------------------------------------------------
 
+    def add_round(self, round_):
+        self.cur.execute(
+            f"INSERT INTO rounds ({ROUND_COLUMNS}) VALUES (%(id)s, %(municipality)s, %(field_of_action)s, %(title)s,"
+            " %(opens_at)s, %(closes_at)s, %(budget)s, %(created_at)s)",
+            round_,
+        )
 
-def set_threshold(cur, municipality, threshold, at):
-    cur.execute(
-        "INSERT INTO thresholds (municipality, support_threshold, updated_at) VALUES (%s, %s, %s)"
-        " ON CONFLICT (municipality) DO UPDATE SET support_threshold = EXCLUDED.support_threshold,"
-        " updated_at = EXCLUDED.updated_at",
-        (municipality, threshold, at),
-    )
+    def get_round(self, round_id):
+        self.cur.execute(f"SELECT {ROUND_COLUMNS} FROM rounds WHERE id = %s", (round_id,))
+        return self.cur.fetchone()
 
+    def rounds_of(self, municipality, open_at=None):
+        """The municipality's rounds, or only those open at `open_at`."""
+        self.cur.execute(
+            f"SELECT {ROUND_COLUMNS} FROM rounds WHERE municipality = %s"
+            " AND (%s::timestamptz IS NULL OR (opens_at <= %s AND closes_at > %s)) ORDER BY opens_at, id",
+            (municipality, open_at, open_at, open_at),
+        )
+        return self.cur.fetchall()
 
-# --- rounds and ballots ---------------------------------------------------------------------
+    def spend_budget(self, round_id, voter, budget):
+        """Take one support from the voter's budget; False when it is used up. Atomic under concurrency."""
+        self.cur.execute(
+            "INSERT INTO ballots (round_id, voter, used) VALUES (%s, %s, 1)"
+            " ON CONFLICT (round_id, voter) DO UPDATE SET used = ballots.used + 1 WHERE ballots.used < %s"
+            " RETURNING used",
+            (round_id, voter, budget),
+        )
+        return self.cur.fetchone() is not None
 
-def add_round(cur, round_):
-    cur.execute(
-        f"INSERT INTO rounds ({ROUND_COLUMNS}) VALUES (%(id)s, %(municipality)s, %(field_of_action)s, %(title)s,"
-        " %(opens_at)s, %(closes_at)s, %(budget)s, %(created_at)s)",
-        round_,
-    )
+    def refund_budget(self, round_id, voter):
+        self.cur.execute("UPDATE ballots SET used = used - 1 WHERE round_id = %s AND voter = %s", (round_id, voter))
 
+    def ballot(self, round_id, voter):
+        self.cur.execute("SELECT idea_id FROM votes WHERE round_id = %s AND voter = %s ORDER BY cast_at, idea_id",
+                         (round_id, voter))
+        return [row["idea_id"] for row in self.cur.fetchall()]
 
-def get_round(cur, round_id):
-    cur.execute(f"SELECT {ROUND_COLUMNS} FROM rounds WHERE id = %s", (round_id,))
-    return cur.fetchone()
+    # --- votes and the ledger ------------------------------------------------------------------
 
+    def get_vote(self, idea_id, voter):
+        self.cur.execute("SELECT idea_id, voter, round_id, cast_at FROM votes WHERE idea_id = %s AND voter = %s",
+                         (idea_id, voter))
+        return self.cur.fetchone()
 
-def rounds_of(cur, municipality, open_at=None):
-    """The municipality's rounds, or only those open at `open_at`."""
-    cur.execute(
-        f"SELECT {ROUND_COLUMNS} FROM rounds WHERE municipality = %s"
-        " AND (%s::timestamptz IS NULL OR (opens_at <= %s AND closes_at > %s)) ORDER BY opens_at, id",
-        (municipality, open_at, open_at, open_at),
-    )
-    return cur.fetchall()
+    def add_vote(self, idea_id, voter, round_id, at):
+        self.cur.execute("INSERT INTO votes (idea_id, voter, round_id, cast_at) VALUES (%s, %s, %s, %s)",
+                         (idea_id, voter, round_id, at))
 
+    def remove_vote(self, idea_id, voter):
+        self.cur.execute("DELETE FROM votes WHERE idea_id = %s AND voter = %s", (idea_id, voter))
 
-def spend_budget(cur, round_id, voter, budget):
-    """Take one support from the voter's budget; False when it is used up. Atomic under concurrency."""
-    cur.execute(
-        "INSERT INTO ballots (round_id, voter, used) VALUES (%s, %s, 1)"
-        " ON CONFLICT (round_id, voter) DO UPDATE SET used = ballots.used + 1 WHERE ballots.used < %s"
-        " RETURNING used",
-        (round_id, voter, budget),
-    )
-    return cur.fetchone() is not None
+    def append_ledger(self, entry):
+        self.cur.execute(
+            "INSERT INTO ledger (idea_id, seq, action, round_id, voter_hash, total, at, prev_hash, hash) VALUES"
+            " (%(idea_id)s, %(seq)s, %(action)s, %(round_id)s, %(voter_hash)s, %(total)s, %(at)s, %(prev_hash)s,"
+            " %(hash)s)",
+            entry,
+        )
 
+    def ledger_heads(self):
+        """Every idea that has a ledger, with its stored head, total and count of active votes."""
+        self.cur.execute(
+            "SELECT i.id, i.ledger_seq, i.ledger_head, i.total,"
+            " (SELECT count(*) FROM votes v WHERE v.idea_id = i.id) AS active_votes"
+            " FROM ideas i ORDER BY i.id"
+        )
+        return self.cur.fetchall()
 
-def refund_budget(cur, round_id, voter):
-    cur.execute("UPDATE ballots SET used = used - 1 WHERE round_id = %s AND voter = %s", (round_id, voter))
+    def ledger_of(self, idea_id):
+        self.cur.execute("SELECT seq, action, round_id, voter_hash, total, at, prev_hash, hash FROM ledger"
+                         " WHERE idea_id = %s ORDER BY seq", (idea_id,))
+        return self.cur.fetchall()
 
+    # --- board decisions -----------------------------------------------------------------------
 
-def ballot(cur, round_id, voter):
-    cur.execute("SELECT idea_id FROM votes WHERE round_id = %s AND voter = %s ORDER BY cast_at, idea_id",
-                (round_id, voter))
-    return [row["idea_id"] for row in cur.fetchall()]
+    def add_decision(self, decision):
+        self.cur.execute(
+            "INSERT INTO decisions (id, idea_id, board, quorum, majority_rule, deadline, opened_by, opened_at)"
+            " VALUES (%(id)s, %(idea_id)s, %(board)s, %(quorum)s, %(majority_rule)s, %(deadline)s, %(opened_by)s,"
+            " %(opened_at)s)",
+            decision,
+        )
 
+    def open_decision_on(self, idea_id):
+        self.cur.execute("SELECT id FROM decisions WHERE idea_id = %s AND status = 'open'", (idea_id,))
+        row = self.cur.fetchone()
+        return row["id"] if row else None
 
-# --- votes and the ledger ------------------------------------------------------------------
+    def get_decision(self, decision_id, *, lock=False):
+        """One decision (see _DECISIONS); `lock` takes its row lock."""
+        self.cur.execute(f"{_DECISIONS} WHERE d.id = %s" + (" FOR UPDATE OF d" if lock else ""), (decision_id,))
+        return self.cur.fetchone()
 
-def get_vote(cur, idea_id, voter):
-    cur.execute("SELECT idea_id, voter, round_id, cast_at FROM votes WHERE idea_id = %s AND voter = %s",
-                (idea_id, voter))
-    return cur.fetchone()
+    def list_decisions(self, idea_id, status):
+        self.cur.execute(
+            f"{_DECISIONS} WHERE (%s::uuid IS NULL OR d.idea_id = %s) AND (%s::text IS NULL OR d.status = %s)"
+            " ORDER BY d.opened_at DESC, d.id",
+            (idea_id, idea_id, status, status),
+        )
+        return self.cur.fetchall()
 
+    def record_board_vote(self, decision_id, member, choice, at):
+        self.cur.execute(
+            "INSERT INTO board_votes (decision_id, member, choice, voted_at) VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT (decision_id, member) DO UPDATE SET choice = EXCLUDED.choice, voted_at = EXCLUDED.voted_at",
+            (decision_id, member, choice, at),
+        )
 
-def add_vote(cur, idea_id, voter, round_id, at):
-    cur.execute("INSERT INTO votes (idea_id, voter, round_id, cast_at) VALUES (%s, %s, %s, %s)",
-                (idea_id, voter, round_id, at))
+    def close_decision(self, decision_id, status, reason, quorum_met, decided_at, closed_by):
+        self.cur.execute(
+            "UPDATE decisions SET status = %s, reason = %s, quorum_met = %s, decided_at = %s, closed_by = %s"
+            " WHERE id = %s",
+            (status, reason, quorum_met, decided_at, closed_by, decision_id),
+        )
 
-
-def remove_vote(cur, idea_id, voter):
-    cur.execute("DELETE FROM votes WHERE idea_id = %s AND voter = %s", (idea_id, voter))
-
-
-def append_ledger(cur, entry):
-    cur.execute(
-        "INSERT INTO ledger (idea_id, seq, action, round_id, voter_hash, total, at, prev_hash, hash) VALUES"
-        " (%(idea_id)s, %(seq)s, %(action)s, %(round_id)s, %(voter_hash)s, %(total)s, %(at)s, %(prev_hash)s,"
-        " %(hash)s)",
-        entry,
-    )
-
-
-def ledger_heads(cur):
-    """Every idea that has a ledger, with its stored head, total and count of active votes."""
-    cur.execute(
-        "SELECT i.id, i.ledger_seq, i.ledger_head, i.total,"
-        " (SELECT count(*) FROM votes v WHERE v.idea_id = i.id) AS active_votes"
-        " FROM ideas i ORDER BY i.id"
-    )
-    return cur.fetchall()
-
-
-def ledger_of(cur, idea_id):
-    cur.execute("SELECT seq, action, round_id, voter_hash, total, at, prev_hash, hash FROM ledger"
-                " WHERE idea_id = %s ORDER BY seq", (idea_id,))
-    return cur.fetchall()
-
-
-# --- board decisions -----------------------------------------------------------------------
-
-def add_decision(cur, decision):
-    cur.execute(
-        "INSERT INTO decisions (id, idea_id, board, quorum, majority_rule, deadline, opened_by, opened_at)"
-        " VALUES (%(id)s, %(idea_id)s, %(board)s, %(quorum)s, %(majority_rule)s, %(deadline)s, %(opened_by)s,"
-        " %(opened_at)s)",
-        decision,
-    )
-
-
-def open_decision_on(cur, idea_id):
-    cur.execute("SELECT id FROM decisions WHERE idea_id = %s AND status = 'open'", (idea_id,))
-    row = cur.fetchone()
-    return row["id"] if row else None
-
-
-def get_decision(cur, decision_id, *, lock=False):
-    """One decision (see _DECISIONS); `lock` takes its row lock."""
-    cur.execute(f"{_DECISIONS} WHERE d.id = %s" + (" FOR UPDATE OF d" if lock else ""), (decision_id,))
-    return cur.fetchone()
-
-
-def list_decisions(cur, idea_id, status):
-    cur.execute(
-        f"{_DECISIONS} WHERE (%s::uuid IS NULL OR d.idea_id = %s) AND (%s::text IS NULL OR d.status = %s)"
-        " ORDER BY d.opened_at DESC, d.id",
-        (idea_id, idea_id, status, status),
-    )
-    return cur.fetchall()
-
-
-def record_board_vote(cur, decision_id, member, choice, at):
-    cur.execute(
-        "INSERT INTO board_votes (decision_id, member, choice, voted_at) VALUES (%s, %s, %s, %s)"
-        " ON CONFLICT (decision_id, member) DO UPDATE SET choice = EXCLUDED.choice, voted_at = EXCLUDED.voted_at",
-        (decision_id, member, choice, at),
-    )
-
-
-def close_decision(cur, decision_id, status, reason, quorum_met, decided_at, closed_by):
-    cur.execute(
-        "UPDATE decisions SET status = %s, reason = %s, quorum_met = %s, decided_at = %s, closed_by = %s"
-        " WHERE id = %s",
-        (status, reason, quorum_met, decided_at, closed_by, decision_id),
-    )
-
-
-def due_decisions(cur, now):
-    """Open decisions past their deadline, locked; another worker's locked ones are skipped."""
-    cur.execute("SELECT id FROM decisions WHERE status = 'open' AND deadline <= %s"
-                " ORDER BY deadline FOR UPDATE SKIP LOCKED", (now,))
-    return [row["id"] for row in cur.fetchall()]
+    def due_decisions(self, now):
+        """Open decisions past their deadline, locked; another worker's locked ones are skipped."""
+        self.cur.execute("SELECT id FROM decisions WHERE status = 'open' AND deadline <= %s"
+                         " ORDER BY deadline FOR UPDATE SKIP LOCKED", (now,))
+        return [row["id"] for row in self.cur.fetchall()]

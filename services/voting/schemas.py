@@ -1,10 +1,11 @@
 """HTTP request and response schemas of the voting service."""
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from shared.events import STATUSES, Tally
+from shared.domain import STATUSES
+from shared.events import Tally
 from shared.validation import Slug, Strict, Text
 
-from .domain import CHOICES, MAJORITY_RULES, tally
+from .domain import CHOICES, DECISION_STATUSES, MAJORITY_RULES, tally
 
 
 # --- requests ---------------------------------------------------------------------------
@@ -57,7 +58,7 @@ class NewDecision(Strict):
 
 class DecisionQuery(Strict):
     idea_id = fields.UUID()
-    status = fields.String(validate=validate.OneOf(("open", "approved", "rejected")))
+    status = fields.String(validate=validate.OneOf(DECISION_STATUSES))
 
 
 class BoardVoteBody(Strict):

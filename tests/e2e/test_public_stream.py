@@ -6,9 +6,10 @@ import eventlet
 import jsonschema
 import pytest
 
-from services.ideas import handlers
-from shared.db import Pool
-from shared.outbox import OutboxWriter
+from services.ideas import use_cases
+from services.ideas.commands import SubmitIdea
+from services.ideas.repository import IdeasRepository
+from shared.db import Pool, SqlUnitOfWork
 from tests.fixtures import wait_for
 from tests.ideas.test_api import IDEA, submit
 
@@ -80,7 +81,8 @@ def test_an_event_committed_by_a_service_that_died_before_publishing_is_still_de
     consumer = tap("ideas.events", "IdeaSubmitted")
     pool = Pool(ideas_database, 1)
     try:
-        idea = handlers.submit_idea(pool, OutboxWriter("ideas"), "survivor", {**IDEA, "location": None})
+        idea = use_cases.submit_idea(SqlUnitOfWork("ideas", pool, IdeasRepository),
+                                     SubmitIdea(author_id="survivor", **{**IDEA, "location": None}))
     finally:
         pool.close()
     assert ideas_sql("SELECT sent_at FROM outbox") == [(None,)]

@@ -155,6 +155,23 @@ def test_managing_without_any_token_is_401_and_a_short_token_422(notifications_a
     assert response.status_code == 422 and "token" in response.json()["error"]["fields"]
 
 
+def test_an_expired_link_answers_410_gone_and_managing_without_a_token_401_unauthorized(
+        notifications_api, notifications_sql, mailbox):
+    subscribe(notifications_api, "greta@example.org", GERA_NEWS)
+    [confirmation] = mailbox.wait(1, to="greta@example.org")
+    notifications_sql("UPDATE subscribers SET confirm_expires_at = now() - interval '1 minute'")
+    token = links_in(confirmation)["subscribers/confirm"]
+    expired = notifications_api("GET", f"/api/v1/subscribers/confirm?token={token}")
+    assert expired.status_code == 410
+    assert expired.json() == {"error": {"code": "gone", "message": "the confirmation link has expired; subscribe again",
+                                        "fields": {"token": ["expired"]}}}
+    anonymous = notifications_api("GET", "/api/v1/subscriber")
+    assert anonymous.status_code == 401
+    assert anonymous.json() == {"error": {
+        "code": "unauthorized", "message": "send the token of a mail link (?token=…) or a bearer token",
+        "fields": {"token": ["required without a bearer token"]}}}
+
+
 def test_an_account_links_one_address_only(notifications_api, auth, mailbox):
     subscribe(notifications_api, "fritz@example.org", headers=auth("citizen", subject="fritz"))
     response = notifications_api("POST", "/api/v1/subscribers", json={"email": "fritz@work.example.org"},

@@ -2,7 +2,7 @@
 import pytest
 from nameko.containers import ServiceContainer
 
-from services.reporting import repository
+from services.reporting import projector
 from services.reporting.service import ReportingService
 from shared import config
 from tests.fixtures import fresh_database, http_client, purge_dead_letters, sql_runner, started_container
@@ -40,7 +40,7 @@ def reporting_database(reporting_settings):
 @pytest.fixture
 def reporting_sql(reporting_database):
     """Run SQL on the reporting test database (autocommit); the log and projections are emptied first."""
-    run, close = sql_runner(reporting_database, ["event_log", *repository.PROJECTIONS])
+    run, close = sql_runner(reporting_database, ["event_log", *projector.PROJECTIONS])
     yield run
     close()
 

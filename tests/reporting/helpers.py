@@ -1,7 +1,7 @@
 """What the reporting tests read back: the log, projections and /metrics."""
 from prometheus_client.parser import text_string_to_metric_families
 
-from services.reporting import repository
+from services.reporting import projector
 from tests.fixtures import wait_for
 
 
@@ -14,9 +14,9 @@ def wait_applied(reporting_sql, count, timeout=20.0):
 
 def projections(reporting_sql):
     """Every projection table's rows, sorted: two calls compare equal when the read models are the same."""
-    return {table: reporting_sql(f"SELECT {', '.join(repository.columns_of(table))} FROM {table}"
-                                 f" ORDER BY {', '.join(repository.columns_of(table))}")
-            for table in repository.PROJECTIONS}
+    return {table: reporting_sql(f"SELECT {', '.join(projector.columns_of(table))} FROM {table}"
+                                 f" ORDER BY {', '.join(projector.columns_of(table))}")
+            for table in projector.PROJECTIONS}
 
 
 def domain_metrics(api):

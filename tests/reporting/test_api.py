@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
+from bench.event_stream import T0, envelope, idea_life
 from services.reporting import domain
 from services.reporting.exports import DATASETS
 from shared.events import service_of
-from tests.reporting.factory import T0, envelope, idea_life
 from tests.reporting.helpers import wait_applied
 
 pytestmark = pytest.mark.integration

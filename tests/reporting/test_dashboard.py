@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from bench.event_stream import envelope
 from shared.events import service_of
 from tests.reporting.helpers import wait_applied
-from tests.reporting.factory import envelope
 from tests.reporting.test_api import scenario
 
 pytestmark = pytest.mark.integration

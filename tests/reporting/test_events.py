@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
+from bench.event_stream import T0, envelope, mixed_stream
 from services.reporting import domain
 from shared import cli, dead_letters
 from shared.events import CATALOGUE, service_of
 from tests.fixtures import http_client, wait_for
-from tests.reporting.factory import T0, envelope, mixed_stream
 from tests.reporting.helpers import domain_metrics, metric, projections, wait_applied
 
 pytestmark = pytest.mark.integration

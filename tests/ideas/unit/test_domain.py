@@ -5,6 +5,7 @@ import pytest
 
 from services.ideas import domain
 from shared.auth import Principal
+from shared.errors import Conflict
 
 ALL = ("submitted", "published", "rejected", "shortlisted", "pilot", "in_implementation", "completed")
 
@@ -26,10 +27,10 @@ def test_staff_moves_ideas_along_the_workflow(current, target):
     if (c, t) not in {("published", "shortlisted"), ("shortlisted", "pilot"), ("shortlisted", "published"),
                       ("pilot", "in_implementation"), ("in_implementation", "completed")}
 ])
-def test_every_other_step_is_refused_with_409(current, target):
+def test_every_other_step_is_refused_as_a_conflict(current, target):
     with pytest.raises(domain.InvalidTransition) as refused:
         domain.staff_transition(current, target)
-    assert refused.value.status == 409
+    assert isinstance(refused.value, Conflict) and not hasattr(refused.value, "status")
     assert "status" in refused.value.fields
 
 
@@ -37,7 +38,7 @@ def test_moderation_only_applies_to_submitted_ideas():
     assert domain.moderate("submitted", publish=True) == "published"
     assert domain.moderate("submitted", publish=False) == "rejected"
     for status in set(ALL) - {"submitted"}:
-        with pytest.raises(domain.Conflict):
+        with pytest.raises(Conflict):
             domain.moderate(status, publish=True)
 
 
@@ -78,12 +79,18 @@ def test_milestone_on_time_is_judged_on_the_municipal_calendar_day():
     assert domain.reached_on_time(due, datetime(2021, 3, 1, tzinfo=timezone.utc))
 
 
-def test_milestone_state():
-    now = datetime.now(timezone.utc)
-    assert domain.milestone_state(None, None) == "scheduled"
-    assert domain.milestone_state(None, now) == "overdue"
-    assert domain.milestone_state(now, now) == "reached"
-
-
 def test_only_pilots_have_milestones():
     assert {s for s in ALL if domain.may_have_milestones(s)} == {"pilot", "in_implementation", "completed"}
+
+
+def test_a_milestone_shows_its_state():
+    from services.ideas.schemas import MilestoneOut
+
+    now = datetime.now(timezone.utc)
+    row = {"id": None, "municipality": "gera", "idea_id": None, "title": "t", "description": None,
+           "due_date": date(2021, 3, 31)}
+    state = lambda reached_at, overdue_at: MilestoneOut().dump(  # noqa: E731
+        {**row, "reached_at": reached_at, "overdue_at": overdue_at})["state"]
+    assert state(None, None) == "scheduled"
+    assert state(None, now) == "overdue"
+    assert state(now, now) == "reached"

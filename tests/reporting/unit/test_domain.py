@@ -4,9 +4,10 @@ import random
 import uuid
 from datetime import date, datetime, timedelta, timezone
 
+from bench.event_stream import T0, envelope, idea_life, loaded
 from services.reporting import domain
 from services.reporting.projector import MemoryStore
-from tests.reporting.factory import T0, envelope, idea_life, loaded
+from shared.domain import milestone_state
 
 RECEIVED = T0 + timedelta(hours=1)
 
@@ -66,7 +67,7 @@ def test_a_milestone_reached_late_stays_reached_whatever_arrives_last():
     reached = envelope("MilestoneReached", milestone, T0 + timedelta(days=31), on_time=False)
     for order in ([overdue, reached], [reached, overdue]):
         row = fold(order).rows["milestones"][(str(milestone),)]
-        assert domain.milestone_state(row["reached_at"], row["overdue_at"]) == "reached"
+        assert milestone_state(row["reached_at"], row["overdue_at"]) == "reached"
         assert row["on_time"] is False
 
 

@@ -1,4 +1,7 @@
-"""Valid events of every catalogue type, for feeding the reporting service in tests and benchmarks."""
+"""Valid events of every catalogue type, for feeding the reporting service in benchmarks and tests.
+
+It lives in bench/ because a benchmark imports nothing from tests/ (the tests import it from here).
+"""
 import json
 import random
 import uuid

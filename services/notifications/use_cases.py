@@ -1,0 +1,441 @@
+"""Use cases of the notifications service: `use_case(uow, command, ...) -> result`.
+
+Each `with uow:` block is one transaction: the rows it writes and the events it emits
+(NotificationSent, NotificationFailed) are committed together, or neither is.
+
+Fan-out (an event or an announcement) only records what is to be delivered. Sending is two
+use cases run over and over by dispatch.py: a batch of due rows is claimed, sent through
+`Channels` (SMTP, webhook POSTs) and its outcome recorded in the same transaction, so a mail
+the server accepted is marked sent exactly when its NotificationSent is stored. A server that
+is down leaves the rows pending with a later next attempt (exponential backoff): delivery is
+delayed, never lost. A crash between the server's acceptance and the commit sends that batch
+again (the Message-ID / X-SmartCity-Delivery header lets a receiver tell); a redelivered *event*
+never does, thanks to the inbox and the deliveries' unique key.
+"""
+import logging
+import secrets
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import asdict
+from datetime import timedelta
+from itertools import groupby
+
+from shared.errors import Conflict, Gone, NotFound, Unauthorized, found
+
+from . import domain
+from .channels import Mail
+from .domain import CANCELLED, FAILED, RETRY, SENT
+from .rendering import LINK_PLACEHOLDERS
+
+log = logging.getLogger(__name__)
+
+CONSUMER = "notifications.notify"  # its inbox name: which events were fanned out already
+WEBHOOK_BATCH = 50  # deliveries claimed at once; POSTed in parallel across webhooks
+EXPORT_LIMIT = 10_000  # a subscriber's export holds everything: no paging
+DELIVERY_FILTERS = ("status", "channel", "trigger_event_id", "subscriber_id", "webhook_id")
+
+
+def _token():
+    return secrets.token_urlsafe(32)
+
+
+def _page(items, total, command, **extra):
+    return {"items": items, "total": total, **extra, "page": command.page, "page_size": command.page_size}
+
+
+def _offset(command):
+    return (command.page - 1) * command.page_size
+
+
+# --- fan-out --------------------------------------------------------------------------------
+
+def _fan_out(uow, digest_hour, trigger_id, trigger_type, occurred_at, content, author_id):
+    """Record a trigger and one delivery per recipient and channel; feed items are delivered at once."""
+    now, repo = uow.now(), uow.repo
+    repo.add_trigger(trigger_id, trigger_type, occurred_at, content)
+    topics = domain.topics_for(trigger_type, content)
+    author = author_id if domain.reaches_author(trigger_type) else None
+    due = {mode: domain.digest_due(mode, now, digest_hour) for mode in domain.DIGESTS}
+    repo.add_email_deliveries(trigger_id, topics, author, due, now)
+    repo.add_webhook_deliveries(trigger_id, trigger_type, content.get("municipality"), now)
+    for item_id in repo.add_feed_items(trigger_id, topics, author, now):
+        uow.emit("NotificationSent", {"notification_id": item_id, "channel": "feed", "trigger_event_id": trigger_id,
+                                      "trigger_type": trigger_type, "sent_at": now})
+
+
+def _content_and_author(repo, data):
+    """What notifications show of an event (its data without the author) and the idea's author.
+
+    Ideas are remembered from their events, so later events (a board decision, a pilot's
+    milestone) can name the idea and reach its author.
+    """
+    if data.get("field_of_action"):
+        repo.remember_idea({"idea_id": data["idea_id"], "municipality": data["municipality"],
+                            "field_of_action": data["field_of_action"], "title": data.get("title"),
+                            "author_id": data.get("author_id")})
+    known = repo.known_idea(data["idea_id"]) if data.get("idea_id") else None
+    content = {key: value for key, value in data.items() if key != "author_id"}
+    if known is not None:
+        content["idea_title"] = known["title"]
+        content.setdefault("field_of_action", known["field_of_action"])
+    return content, data.get("author_id") or (known and known["author_id"])
+
+
+def notify(uow, command, digest_hour):
+    """An event from ideas or voting: fan out to everyone it concerns, once per event id.
+
+    Returns False (and does nothing) for a redelivered event.
+    """
+    with uow:
+        if not uow.claim(CONSUMER, command.event_id, command.event_type):
+            return False
+        content, author_id = _content_and_author(uow.repo, command.data)
+        _fan_out(uow, digest_hour, command.event_id, command.event_type, command.occurred_at, content, author_id)
+    return True
+
+
+# --- subscribers ----------------------------------------------------------------------------
+
+def subscribe(uow, command, confirm_hours):
+    """Start the double opt-in: a confirmation mail with a one-time link; nothing else is sent before.
+
+    The answer is the same whether the address is new, pending or already confirmed, so it tells
+    nobody who subscribed. A confirmed address stays as it is (changes go through its own links).
+    """
+    topics = sorted({domain.topic(**subscription) for subscription in command.subscriptions})
+    with uow:
+        now, repo = uow.now(), uow.repo
+        existing = repo.subscriber_by_email(command.email, for_update=True)
+        if existing is not None and existing["confirmed_at"] and not existing["unsubscribed_at"]:
+            return
+        if command.subject is not None:
+            linked = repo.subscriber_by_subject(command.subject)
+            if linked is not None and (existing is None or linked["id"] != existing["id"]):
+                raise Conflict("your account is already linked to another address; change that one",
+                               {"email": ["your account already subscribed with another address"]})
+        confirm_token, expires_at = _token(), now + timedelta(hours=confirm_hours)
+        if existing is None:
+            subscriber_id = uuid.uuid4()
+            repo.add_subscriber({
+                "id": subscriber_id, "email": command.email, "language": command.language,
+                "digest": command.digest, "subject": command.subject, "access_token": _token(),
+                "confirm_token": confirm_token, "confirm_expires_at": expires_at, "created_at": now,
+                "confirmed_at": None, "unsubscribed_at": None})
+        else:
+            subscriber_id = existing["id"]
+            repo.restart_opt_in(subscriber_id, command.language, command.digest, command.subject, confirm_token,
+                                expires_at)
+        repo.replace_subscriptions(subscriber_id, topics)
+        trigger_id = f"confirm:{uuid.uuid4()}"
+        repo.add_trigger(trigger_id, domain.CONFIRMATION, now, {})
+        repo.add_confirmation_delivery(trigger_id, subscriber_id, now)
+
+
+def confirm(uow, command):
+    """The one-time link of the confirmation mail: records the consent and its time."""
+    with uow:
+        now = uow.now()
+        subscriber = found(uow.repo.subscriber_by_confirm_token(command.token, for_update=True), "confirmation link (unknown or already used)")
+        if domain.confirmation_expired(subscriber["confirm_expires_at"], now):
+            raise Gone("the confirmation link has expired; subscribe again", {"token": ["expired"]})
+        subscriber = uow.repo.confirm(subscriber["id"], now)
+    return {"status": "confirmed", "confirmed_at": subscriber["confirmed_at"]}
+
+
+def _subscriber(repo, token, subject, for_update=False):
+    """The subscriber named by a mail link's token, else by the signed-in subject."""
+    if token:
+        subscriber = repo.subscriber_by_access_token(token, for_update)
+    elif subject is not None:
+        subscriber = repo.subscriber_by_subject(subject, for_update)
+    else:
+        raise Unauthorized("send the token of a mail link (?token=…) or a bearer token",
+                           {"token": ["required without a bearer token"]})
+    if subscriber is None:
+        raise NotFound("subscriber")
+    return subscriber
+
+
+def _profile(repo, subscriber):
+    """A subscriber with their subscriptions in the API's form."""
+    return {**subscriber, "subscriptions": [domain.subscription_of(t) for t in repo.topics_of(subscriber["id"])]}
+
+
+def unsubscribe(uow, command):
+    """One click from any mail: no more mail from now on, pending ones included."""
+    with uow:
+        subscriber = _subscriber(uow.repo, command.token, None, for_update=True)
+        uow.repo.unsubscribe(subscriber["id"], uow.now())
+    return {"status": "unsubscribed"}
+
+
+def export_subscriber(uow, command):
+    """Everything stored about a subscriber (their data, as the GDPR asks), without secrets."""
+    with uow:
+        repo = uow.repo
+        subscriber = _subscriber(repo, command.token, command.subject)
+        deliveries, _ = repo.deliveries({"subscriber_id": subscriber["id"]}, EXPORT_LIMIT, 0)
+        feed = repo.feed(subscriber["subject"], False, EXPORT_LIMIT, 0)[0] if subscriber["subject"] else []
+        return {"subscriber": _profile(repo, subscriber), "deliveries": deliveries, "feed": feed}
+
+
+def change_subscriber(uow, command):
+    """Language, digest or subscriptions (replaced as a whole); returns the subscriber as changed."""
+    preferences = {name: getattr(command, name) for name in ("language", "digest") if getattr(command, name)}
+    with uow:
+        repo = uow.repo
+        subscriber = _subscriber(repo, command.token, command.subject, for_update=True)
+        repo.set_preferences(subscriber["id"], preferences)
+        if command.subscriptions is not None:
+            repo.replace_subscriptions(subscriber["id"],
+                                       sorted({domain.topic(**s) for s in command.subscriptions}))
+        return _profile(repo, repo.subscriber_by_access_token(subscriber["access_token"]))
+
+
+def erase_subscriber(uow, command):
+    """Delete the subscriber, their subscriptions, delivery log and feed."""
+    with uow:
+        subscriber = _subscriber(uow.repo, command.token, command.subject, for_update=True)
+        uow.repo.delete_subscriber(subscriber["id"])
+        if subscriber["subject"]:
+            uow.repo.delete_feed(subscriber["subject"])
+
+
+# --- announcements --------------------------------------------------------------------------
+
+def post_announcement(uow, command, digest_hour):
+    """Staff announce a meeting (a plenary meeting, a theme evening); its subscribers hear of it."""
+    with uow:
+        now = uow.now()
+        announcement = {"id": uuid.uuid4(), "created_at": now, **asdict(command)}
+        content = {"announcement_id": str(announcement["id"]), "municipality": command.municipality,
+                   "title": command.title, "starts_at": command.starts_at.isoformat(), "place": command.place,
+                   "link": command.link, "description": command.description}
+        uow.repo.add_announcement(announcement)
+        _fan_out(uow, digest_hour, str(announcement["id"]), domain.ANNOUNCEMENT, now, content, None)
+    return announcement
+
+
+def list_announcements(uow, command):
+    with uow:
+        items, total = uow.repo.announcements(command.municipality, command.page_size, _offset(command))
+    return _page(items, total, command)
+
+
+# --- the in-app feed ------------------------------------------------------------------------
+
+def show_feed(uow, command):
+    with uow:
+        items, total, unread = uow.repo.feed(command.subject, command.unread_only, command.page_size,
+                                             _offset(command))
+    return _page(items, total, command, unread=unread)
+
+
+def mark_read(uow, command):
+    """Only the subject's own item: another's is NotFound, as if it did not exist."""
+    with uow:
+        if not uow.repo.mark_read(command.subject, command.item_id, uow.now()):
+            raise NotFound("notification")
+
+
+def mark_all_read(uow, command):
+    with uow:
+        return {"marked": uow.repo.mark_all_read(command.subject, uow.now())}
+
+
+# --- webhooks -------------------------------------------------------------------------------
+
+def register_webhook(uow, command):
+    """A webhook with a new signing secret, which the answer shows this once."""
+    with uow:
+        webhook = {**asdict(command), "event_types": list(command.event_types), "id": uuid.uuid4(),
+                   "secret": _token(), "created_at": uow.now(), "consecutive_failures": 0, "disabled_at": None}
+        uow.repo.add_webhook(webhook)
+    return webhook
+
+
+def list_webhooks(uow):
+    with uow:
+        return uow.repo.webhooks()
+
+
+def enable_webhook(uow, command):
+    """Back on after it was disabled; deliveries failed while it was off are not resent."""
+    with uow:
+        return found(uow.repo.enable_webhook(command.webhook_id), "webhook")
+
+
+def delete_webhook(uow, command):
+    with uow:
+        if not uow.repo.delete_webhook(command.webhook_id):
+            raise NotFound("webhook")
+
+
+# --- the delivery log -----------------------------------------------------------------------
+
+def list_deliveries(uow, command):
+    filters = {name: getattr(command, name) for name in DELIVERY_FILTERS}
+    with uow:
+        items, total = uow.repo.deliveries(filters, command.page_size, _offset(command))
+    return _page(items, total, command)
+
+
+# --- sending: what fan-out recorded, through Channels ----------------------------------------
+
+def _record(uow, settings, outcomes, now):
+    """Write each delivery's outcome and its event: [(row, outcome, error)].
+
+    Returns how many deliveries ended how: {(channel, outcome): count}.
+    """
+    by_outcome, counts = defaultdict(list), Counter()
+    for row, outcome, error in outcomes:
+        if outcome == RETRY and row["channel"] == "email" and row["attempts"] + 1 >= settings.email_max_attempts:
+            outcome, error = FAILED, f"gave up after {row['attempts'] + 1} attempts: {error}"
+        by_outcome[outcome].append((row, error))
+        counts[row["channel"], outcome] += 1
+    repo = uow.repo
+    sent = [row for row, _ in by_outcome[SENT]]
+    if sent:
+        repo.mark_sent([row["id"] for row in sent], now)
+        for row in sent:
+            uow.emit("NotificationSent", {**_outcome(row), "sent_at": now})
+    for row, error in by_outcome[FAILED]:
+        error = domain.public_error(error)
+        repo.mark_failed([row["id"]], error, now)
+        _failed(uow, {**row, "attempts": row["attempts"] + 1}, error, now)
+    if by_outcome[RETRY]:
+        repo.reschedule([(row["id"], now + timedelta(seconds=domain.backoff_seconds(
+            row["attempts"] + 1, settings.retry_base_seconds, settings.retry_max_seconds)), domain.public_error(error))
+            for row, error in by_outcome[RETRY]])
+    if by_outcome[CANCELLED]:
+        repo.mark_cancelled([row["id"] for row, _ in by_outcome[CANCELLED]])
+    return counts
+
+
+def _outcome(row):
+    return {"notification_id": row["id"], "channel": row["channel"], "trigger_event_id": row["trigger_event_id"],
+            "trigger_type": row["trigger_type"]}
+
+
+def _failed(uow, row, error, now):
+    uow.emit("NotificationFailed", {**_outcome(row), "error": error, "attempts": max(1, row["attempts"]),
+                                    "failed_at": now})
+
+
+# --- mail -------------------------------------------------------------------------------------
+
+def send_mail_batch(uow, channels):
+    """Claim, compose, send and record one batch of due mails, in one transaction.
+
+    Returns {(channel, outcome): count}; empty when nothing was due.
+    """
+    settings = channels.settings
+    with uow:
+        now = uow.now()
+        rows = uow.repo.claim_due_email(settings.email_batch, now)
+        if not rows:
+            return Counter()
+        mails, outcomes = _compose_all(channels, rows)
+        results = channels.send_mails([mail for _, mail in mails])
+        outcomes += [(row, outcome, error) for (group, _), (outcome, error) in zip(mails, results) for row in group]
+        return _record(uow, settings, outcomes, now)
+
+
+def _compose_all(channels, rows):
+    """([(rows, Mail)], [(row, outcome, error)]): one mail per row, or one digest per subscriber.
+
+    Rows that are no longer to be sent are cancelled; a mail that cannot be rendered fails alone.
+    """
+    mails, outcomes, rendered_once = [], [], {}
+    for _, group in groupby(rows, key=lambda row: row["subscriber_id"]):
+        group = list(group)
+        try:
+            rendered, cancelled = _mails_for(channels, group, rendered_once)
+        except Exception as exc:
+            log.exception("could not compose mail for deliveries %s", [str(row["id"]) for row in group])
+            outcomes += [(row, FAILED, f"compose: {type(exc).__name__}") for row in group]
+            continue
+        outcomes += [(row, CANCELLED, None) for row in cancelled]
+        subscriber = group[0]
+        links = channels.links(subscriber["access_token"])
+        mails += [(rows_of_mail, Mail(subscriber["email"], text, links, rows_of_mail[0]["id"]))
+                  for rows_of_mail, text in rendered]
+    return mails, outcomes
+
+
+def _mails_for(channels, group, rendered_once):
+    """One subscriber's due rows -> ([(rows, Rendered)], cancelled rows)."""
+    subscriber = group[0]
+    if subscriber["unsubscribed_at"]:
+        return [], group
+    language = subscriber["language"]
+    links = channels.links(subscriber["access_token"], subscriber["confirm_token"])
+    confirmations = [row for row in group if row["trigger_type"] == domain.CONFIRMATION]
+    notices = [row for row in group if row["trigger_type"] != domain.CONFIRMATION]
+    mails, cancelled = [], []
+    if confirmations and subscriber["confirm_token"]:
+        mails.append((confirmations, channels.renderer.confirmation(language, links)))
+    else:
+        cancelled += confirmations  # confirmed meanwhile
+    if notices and not subscriber["confirmed_at"]:
+        cancelled += notices
+    elif notices and subscriber["digest"] == "immediate":
+        mails += [([row], _notification(channels, rendered_once, language, row).with_links(links)) for row in notices]
+    elif notices:
+        mails.append((notices, channels.renderer.digest(language, subscriber["digest"],
+                                                        [_item(row) for row in notices], links)))
+    return mails, cancelled
+
+
+def _notification(channels, rendered_once, language, row):
+    """The same notification for every subscriber of a language: rendered once per batch."""
+    key = (row["trigger_event_id"], language)
+    if key not in rendered_once:
+        rendered_once[key] = channels.renderer.notification(language, _item(row), LINK_PLACEHOLDERS)
+    return rendered_once[key]
+
+
+def _item(row):
+    return {**row["content"], "type": row["trigger_type"]}
+
+
+# --- webhooks ---------------------------------------------------------------------------------
+
+def send_webhook_batch(uow, channels):
+    """Claim due webhook deliveries and POST them, in order per webhook, webhooks in parallel.
+
+    A webhook's first failure in a batch postpones its remaining deliveries (one failure counted,
+    not one per queued delivery); after webhook_max_failures consecutive failures it is disabled
+    and its pending deliveries fail (NotificationFailed). Returns {(channel, outcome): count}.
+    """
+    settings = channels.settings
+    with uow:
+        now, repo = uow.now(), uow.repo
+        rows = repo.claim_due_webhooks(WEBHOOK_BATCH, now)
+        if not rows:
+            return Counter()
+        by_webhook = defaultdict(list)
+        for row in rows:
+            by_webhook[row["webhook_id"]].append(row)
+        counts = Counter()
+        posted = channels.post_webhooks(list(by_webhook.values()))
+        for (webhook_id, group), results in zip(by_webhook.items(), posted):
+            outcomes = _webhook_outcomes(group, results)
+            counts += _record(uow, settings, outcomes, now)
+            failures = [error for _, outcome, error in outcomes if outcome == RETRY]
+            if not failures:
+                repo.webhook_succeeded(webhook_id)
+            elif repo.webhook_failed(webhook_id) >= settings.webhook_max_failures:
+                error = domain.public_error(f"webhook disabled after {settings.webhook_max_failures} failures:"
+                                            f" {failures[0]}")
+                for failed in repo.disable_webhook(webhook_id, error, now):
+                    _failed(uow, failed, error, now)
+        return counts
+
+
+def _webhook_outcomes(group, results):
+    """[(row, outcome, error)] of one webhook's POSTs in order; those after a failure were not tried."""
+    outcomes = [(row, SENT if error is None else RETRY, error) for row, error in zip(group, results)]
+    if results and results[-1] is not None:
+        outcomes += [(later, RETRY, f"not tried: {results[-1]}") for later in group[len(results):]]
+    return outcomes

@@ -1,0 +1,218 @@
+"""The read side of reporting: the dashboards' questions, answered from the projections.
+
+Each query reads in one transaction of its unit of work and never writes; recording.py is the
+only writer. Results are plain dicts and lists, shaped as the HTTP responses (schemas.py).
+"""
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import timedelta, timezone
+
+from shared.domain import MILESTONE_STATES, MUNICIPAL_TZ, REACHED, milestone_state, municipal_today
+from shared.errors import InvalidInput, NotFound
+
+from . import domain, exports
+from .commands import Milestones, Pilots, Timeseries
+
+MAX_BUCKETS = 2000
+
+
+def _stage_counts(rows):
+    counts = Counter(_stage(row) for row in rows)
+    return {stage: counts.get(stage, 0) for stage in domain.PIPELINE_STAGES}
+
+
+def _stage(row):
+    return domain.pipeline_stage(row["status"], row["status_time"], row["decision"], row["decided_at"])
+
+
+def _milestone_stats(rows):
+    states = Counter()
+    on_time = 0
+    for row in rows:
+        states[row["state"]] += row["milestones"]
+        on_time += row["on_time"]
+    return {**{state: states.get(state, 0) for state in MILESTONE_STATES},
+            "on_time_rate": domain.on_time_rate(on_time, states.get(REACHED, 0))}
+
+
+def _event_totals(counts, event_type, key=None):
+    """Sum of an event type's counts, by `key(row)` when given."""
+    rows = [row for row in counts if row["event_type"] == event_type]
+    if key is None:
+        return sum(row["events"] for row in rows)
+    totals = Counter()
+    for row in rows:
+        totals[key(row)] += row["events"]
+    return dict(totals)
+
+
+def summary(uow, query):
+    """Ideas, votes, pilots, milestones, notifications and participation of one place (`Place`)."""
+    municipality = query.municipality
+    with uow:
+        repo = uow.repo
+        ideas = repo.idea_counts(municipality)
+        counts = repo.event_counts()
+        support = repo.support(municipality)
+        pipeline = repo.pipeline(municipality)
+        milestone_rows = repo.milestone_counts(municipality)
+        participants = repo.distinct_participants(municipality)
+        last = repo.last_event()
+    by_status, by_channel, by_field = Counter(), Counter(), Counter()
+    for row in ideas:
+        by_status[row["status"]] += row["ideas"]
+        by_channel[row["channel"]] += row["ideas"]
+        by_field[row["field_of_action"]] += row["ideas"]
+    # Notifications carry no municipality (''): they count in every place's summary.
+    in_scope = [row for row in counts if municipality is None or row["municipality"] in (municipality, "")]
+    return {
+        "municipality": municipality,
+        "ideas": {"total": sum(by_status.values()), "by_status": dict(by_status), "by_channel": dict(by_channel),
+                  "by_field": dict(by_field)},
+        "votes": {"cast": _event_totals(in_scope, "VoteCast"), "withdrawn": _event_totals(in_scope, "VoteWithdrawn"),
+                  "support": sum(row["support"] for row in support)},
+        "pilots": _stage_counts(pipeline),
+        "milestones": _milestone_stats(milestone_rows),
+        "notifications": {outcome: _event_totals(in_scope, event_type, lambda r: r["channel"])
+                          for event_type, outcome in domain.OUTCOME_OF.items()},
+        "participants": participants,
+        "events_applied": sum(row["events"] for row in in_scope),
+        "last_event_time": last["time"] if last else None,
+        "last_applied_at": last["received_at"] if last else None,
+    }
+
+
+def fields(uow, query):
+    """The same per municipality and field of action (`Place`)."""
+    municipality = query.municipality
+    with uow:
+        repo = uow.repo
+        ideas = repo.idea_counts(municipality)
+        counts = repo.event_counts(municipality)
+        support = repo.support(municipality)
+        pipeline = repo.pipeline(municipality)
+    per_field = defaultdict(lambda: {"ideas": 0, "by_status": Counter(), "votes_cast": 0, "support": 0,
+                                     "pilots": Counter()})
+    for row in ideas:
+        entry = per_field[row["municipality"], row["field_of_action"]]
+        entry["ideas"] += row["ideas"]
+        entry["by_status"][row["status"]] += row["ideas"]
+    for row in counts:
+        if row["event_type"] == "VoteCast":
+            per_field[row["municipality"], row["field_of_action"]]["votes_cast"] += row["events"]
+    for row in support:
+        per_field[row["municipality"], row["field_of_action"]]["support"] += row["support"]
+    for row in pipeline:
+        stage = _stage(row)
+        if stage:
+            per_field[row["municipality"], row["field_of_action"]]["pilots"][stage] += 1
+    return [{"municipality": m, "field_of_action": f, **entry, "by_status": dict(entry["by_status"]),
+             "pilots": dict(entry["pilots"])} for (m, f), entry in sorted(per_field.items())]
+
+
+def pilots(uow, query):
+    """The pilot pipeline's counts per stage, and its ideas (of `query.stage` only, when given)."""
+    with uow:
+        rows = uow.repo.pipeline(query.municipality)
+    items = [{**row, "stage": _stage(row)} for row in rows]
+    items = [item for item in items if item["stage"] and query.stage in (None, item["stage"])]
+    return {"pipeline": _stage_counts(rows), "items": items}
+
+
+def milestones(uow, query):
+    """The milestone timeline with each one's state; stats count every state whatever `query.state` keeps."""
+    with uow:
+        rows = uow.repo.milestones(query.municipality, query.idea_id)
+    items = [{**row, "state": milestone_state(row["reached_at"], row["overdue_at"])} for row in rows]
+    reached = [item for item in items if item["state"] == REACHED]
+    stats = {**{state: sum(1 for i in items if i["state"] == state) for state in MILESTONE_STATES},
+             "on_time_rate": domain.on_time_rate(sum(1 for i in reached if i["on_time"]), len(reached))}
+    if query.state:
+        items = [item for item in items if item["state"] == query.state]
+    return {"stats": stats, "items": items}
+
+
+def rankings(uow, query):
+    with uow:
+        return uow.repo.rankings(query.municipality, query.field_of_action, query.round_id, query.limit)
+
+
+def timeseries(uow, query):
+    """Events of one type per interval, zero-filled, optionally one series per value of `group_by`."""
+    last_day = query.last_day or municipal_today(uow.now())
+    first_day = query.first_day or last_day - timedelta(days=29)
+    if first_day > last_day:
+        raise InvalidInput("`from` is after `to`", {"from": ["must not be after `to`"]})
+    if domain.bucket_count(first_day, last_day, query.interval) > MAX_BUCKETS:
+        raise InvalidInput("too many buckets", {"interval": [
+            f"{query.interval} buckets from {first_day} to {last_day} exceed {MAX_BUCKETS}; widen the interval"]})
+    starts = domain.bucket_starts(first_day, last_day, query.interval)
+    end = domain.day_start(last_day + timedelta(days=1))
+    with uow:
+        rows = uow.repo.activity_series(
+            query.event_type, starts[0], end, query.interval, MUNICIPAL_TZ.key, query.group_by,
+            municipality=query.municipality, field_of_action=query.field_of_action, channel=query.channel,
+            status=query.status)
+    # Matched in UTC: Python never finds a municipal time of the autumn DST change's repeated hour
+    # equal to the same instant in another zone, so those two hours would show no events.
+    found = defaultdict(dict)
+    for row in rows:
+        found[row["series"]][row["start"].astimezone(timezone.utc)] = row["events"]
+    series = [{"key": key, "points": [{"start": start, "events": values.get(start.astimezone(timezone.utc), 0)}
+                                      for start in starts]}
+              for key, values in sorted(found.items())]
+    return {"type": query.event_type, "interval": query.interval, "from": first_day, "to": last_day,
+            "group_by": query.group_by, "series": series or [
+                {"key": "", "points": [{"start": start, "events": 0} for start in starts]}]}
+
+
+def dashboard_data(uow, query):
+    """What the built-in dashboard shows of a place: the summary, 30 days of submissions, the milestones."""
+    today = municipal_today(uow.now())
+    return {
+        "summary": summary(uow, query),
+        "submissions": timeseries(uow, Timeseries(event_type="IdeaSubmitted", interval="day",
+                                                  first_day=today - timedelta(days=29), last_day=today,
+                                                  municipality=query.municipality)),
+        "milestones": milestones(uow, Milestones(municipality=query.municipality))["items"],
+    }
+
+
+def export_rows(uow, query):
+    """The rows of an open-data dataset (exports.render turns them into CSV or JSON)."""
+    if query.dataset not in exports.DATASETS:
+        raise NotFound(f"dataset {query.dataset!r} (there are: {', '.join(exports.DATASETS)})")
+    if query.dataset == "pilots":
+        return pilots(uow, Pilots(municipality=query.municipality))["items"]
+    if query.dataset == "milestones":
+        return milestones(uow, Milestones(municipality=query.municipality))["items"]
+    with uow:
+        read = uow.repo.public_ideas if query.dataset == "ideas" else uow.repo.vote_totals
+        return read(query.municipality)
+
+
+def datasets():
+    return [{"name": name, "description": d.description, "columns": d.columns, "formats": list(exports.FORMATS)}
+            for name, d in exports.DATASETS.items()]
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Every projection figure /metrics shows, read in one transaction (rows as the repository gives them)."""
+
+    ideas: list
+    event_counts: list
+    support: list
+    pipeline: list  # with each idea's "stage"
+    milestones: list
+    participants: list
+    lag: list
+
+
+def figures(uow):
+    with uow:
+        repo = uow.repo
+        return Figures(ideas=repo.idea_counts(), event_counts=repo.event_counts(), support=repo.support(),
+                       pipeline=[{**row, "stage": _stage(row)} for row in repo.pipeline()],
+                       milestones=repo.milestone_counts(), participants=repo.participant_counts(),
+                       lag=repo.lag_buckets())

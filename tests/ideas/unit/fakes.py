@@ -1,0 +1,121 @@
+"""An in-memory IdeasRepository: the same methods and row shapes as the SQL one, kept in dicts.
+
+Rows are handed out as copies, as a database would; FakeUnitOfWork (tests/fakes.py) restores
+the whole repository when a transaction raises. Seeded with a small slice of the migrations'
+reference data: Gera and Großenhain with a few of their fields of action.
+"""
+import copy
+
+from shared.domain import PUBLISHED
+
+MUNICIPALITIES = [
+    {"slug": "grossenhain", "name": "Großenhain", "state": "Sachsen"},
+    {"slug": "gera", "name": "Gera", "state": "Thüringen"},
+]
+FIELDS_OF_ACTION = {
+    "gera": [{"slug": "energie", "name": "Energie"}, {"slug": "mobilitaet-infrastruktur",
+                                                      "name": "Mobilität und Infrastruktur"},
+             {"slug": "umwelt", "name": "Umwelt"}],
+    "grossenhain": [{"slug": "verwaltung", "name": "Verwaltung"}, {"slug": "bildung", "name": "Bildung"}],
+}
+
+
+class FakeIdeasRepository:
+    def __init__(self):
+        self.municipality_rows = copy.deepcopy(MUNICIPALITIES)
+        self.fields = copy.deepcopy(FIELDS_OF_ACTION)  # municipality -> [{slug, name}] in position order
+        self.ideas = {}  # id -> row
+        self.milestones = {}  # id -> row
+        self.locked = []  # ids read with lock=True, in order: which use cases lock what
+
+    # --- reference data ---
+
+    def municipalities(self):
+        return sorted(copy.deepcopy(self.municipality_rows), key=lambda row: row["slug"])
+
+    def municipality_exists(self, slug):
+        return any(row["slug"] == slug for row in self.municipality_rows)
+
+    def fields_of_action(self, municipality):
+        return copy.deepcopy(self.fields.get(municipality, []))
+
+    def reference_check(self, municipality, field):
+        return (self.municipality_exists(municipality),
+                any(f["slug"] == field for f in self.fields.get(municipality, [])))
+
+    def working_groups(self, municipality, statuses):
+        counts = {}
+        for idea in self.ideas.values():
+            if idea["municipality"] == municipality and idea["working_group"] is not None \
+                    and idea["status"] in statuses:
+                counts[idea["working_group"]] = counts.get(idea["working_group"], 0) + 1
+        return [{"name": name, "ideas": count} for name, count in sorted(counts.items())]
+
+    # --- ideas ---
+
+    def add_idea(self, idea):
+        self.ideas[idea["id"]] = dict(idea)
+
+    def get_idea(self, idea_id, lock=False):
+        if lock:
+            self.locked.append(idea_id)
+        idea = self.ideas.get(idea_id)
+        return dict(idea) if idea is not None else None
+
+    def set_status(self, idea_id, status, reason, now):
+        idea = self.ideas.get(idea_id)
+        if idea is None:
+            return None
+        idea.update(status=status, status_reason=reason, updated_at=now)
+        if status == PUBLISHED and idea["published_at"] is None:
+            idea["published_at"] = now
+        return dict(idea)
+
+    def search_ideas(self, *, statuses=None, author_id=None, municipality=None, field_of_action=None,
+                     status=None, working_group=None, text=None, limit=20, offset=0):
+        """As the SQL one; `text` matches case-insensitively as a substring of title or description
+        (PostgreSQL's German stemming is left to the integration tests)."""
+        def matches(idea):
+            if statuses is not None and idea["status"] not in statuses and idea["author_id"] != author_id:
+                return False
+            for column, value in (("municipality", municipality), ("field_of_action", field_of_action),
+                                  ("status", status), ("working_group", working_group)):
+                if value is not None and idea[column] != value:
+                    return False
+            return not text or text.lower() in f"{idea['title']} {idea['description']}".lower()
+
+        found = sorted((idea for idea in self.ideas.values() if matches(idea)), key=lambda idea: idea["id"])
+        found.sort(key=lambda idea: idea["created_at"], reverse=True)  # newest first, then by id
+        return [{**idea, "total": len(found)} for idea in found[offset:offset + limit]], len(found)
+
+    # --- milestones ---
+
+    def add_milestone(self, milestone):
+        self.milestones[milestone["id"]] = dict(milestone)
+
+    def get_milestone(self, milestone_id, lock=False):
+        if lock:
+            self.locked.append(milestone_id)
+        milestone = self.milestones.get(milestone_id)
+        return dict(milestone) if milestone is not None else None
+
+    def mark_reached(self, milestone_id, reached_at):
+        milestone = self.milestones.get(milestone_id)
+        if milestone is None:
+            return None
+        milestone["reached_at"] = reached_at
+        return dict(milestone)
+
+    def list_milestones(self, municipality=None, idea_id=None):
+        found = [m for m in self.milestones.values()
+                 if (municipality is None or m["municipality"] == municipality)
+                 and (idea_id is None or m["idea_id"] == idea_id)]
+        return [dict(m) for m in sorted(found, key=lambda m: (m["due_date"], m["title"]))]
+
+    def claim_overdue(self, today, now):
+        claimed = []
+        for milestone in self.milestones.values():
+            if milestone["due_date"] < today and milestone["reached_at"] is None and milestone["overdue_at"] is None:
+                milestone["overdue_at"] = now
+                claimed.append(dict(milestone))
+        return claimed
