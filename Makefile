@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test unit venv infra migrate contract bench bench-ideas bench-voting bench-notifications bench-reporting clean
+.PHONY: run test unit venv infra migrate contract bench bench-smoke bench-ideas bench-voting bench-notifications bench-reporting clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,11 +24,13 @@ migrate: venv infra
 run: venv infra
 	$(BIN)/python -m scripts.run_all
 
-## The whole test suite: unit, contract, integration and end-to-end on the real broker and database.
+## The whole test suite: unit, contract, integration and end-to-end on the real broker and database,
+## then a smoke run of every benchmark (its checks, no speed targets) so none of them rots.
 test: venv infra
 	$(BIN)/nameko test --suppress-nameko-eventlet-notification -q -rs tests
+	$(BIN)/python -m bench.smoke
 
-## Pure unit tests only (no broker, no database).
+## Pure unit tests only: domain rules and every use case against in-memory fakes (no broker, no database).
 unit: venv
 	$(BIN)/nameko test --suppress-nameko-eventlet-notification -q tests -m "not integration"
 
@@ -36,8 +38,14 @@ unit: venv
 contract: venv
 	$(BIN)/smartcity contract --write
 
-## Every benchmark in bench/, one after another (each prints its figures and ratio to a raw baseline).
-bench: bench-ideas bench-voting bench-notifications bench-reporting
+## Every benchmark in bench/, one after another (each prints its figures and ratio to a raw baseline);
+## all four run even when one misses a target, and the exit status says whether any did.
+bench: venv infra
+	$(BIN)/python -m bench.all
+
+## Each benchmark for about a second with all its correctness checks and no speed targets (part of `make test`).
+bench-smoke: venv infra
+	$(BIN)/python -m bench.smoke
 
 bench-ideas: venv infra
 	$(BIN)/python -m bench.ideas_throughput

@@ -1,23 +1,35 @@
-"""What every benchmark in bench/ shares: one service against raw PostgreSQL, in one invocation.
+"""What every benchmark in bench/ shares: names, the database, the broker, the service, the report.
 
-A benchmark is a `Benchmark` subclass that says what one write is (`baseline_transaction`
-for the raw psycopg2 baseline, `next_request` for the service over HTTP), how to prepare
-the database before each load (`seed`) and what to check afterwards (`check`). `main` runs
-it: recreate its own database, the baseline (N threads, each with its own connection), the
-real service as `python -m shared.runner <service>` subprocesses answering N keep-alive
-HTTP clients (raw HTTP/1.1 on asyncio, so the load generator leaves the CPU to the
-service), each as a warm-up and then a measured run of fixed duration and bounded request
-count; then it waits for the outbox relay, prints the figures and PASS/FAIL against the
-targets, writes them as JSON and exits 1 when a target or a check fails.
+The HTTP benchmarks (ideas, voting) are `Benchmark` subclasses that say what one write is
+(`baseline_transaction` for the raw psycopg2 baseline, `next_request` for the service over
+HTTP), how to prepare the database before each load (`seed`) and what to check afterwards
+(`check`). `main` runs one: recreate its own database, the baseline (N threads, each with its
+own connection), the real service as `python -m shared.runner <service>` subprocesses
+answering N keep-alive HTTP clients (raw HTTP/1.1 on asyncio, so the load generator leaves
+the CPU to the service), each as a warm-up and then a measured run of fixed duration and
+bounded request count; then it waits for the outbox relay, prints the figures and PASS/FAIL
+against the targets, writes them as JSON and exits 1 when a target or a check fails.
 
-Each benchmark has its own database (dropped at the end) and port; all use the RabbitMQ
-vhost smartcity_bench (made by scripts/ensure_infra.sh; the default vhost when it is missing,
-SMARTCITY_AMQP_URI when set), never the dev or test ones.
+The event-driven benchmarks (notifications, reporting) drive their service through the broker
+and use the parts: `bench_database`, `claim_ports`, `amqp_uri`, `service_env`,
+`running_service`, `fresh_queues`/`subscriber_queues`, `publish_events`, `wait_for`,
+`print_checks`, `write_json` and `cli`.
+
+Every benchmark has `--smoke` (`make bench-smoke`): about a second of load (the HTTP ones at 8
+clients), every correctness check, no speed targets, figures in bench/results/<name>_smoke.json.
+
+Names follow SMARTCITY_TEST_SLOT=N (default 0), so two checkouts can benchmark side by side:
+the service under test listens on 19000 + 100*N + (1 ideas, 2 voting, 3 notifications,
+4 reporting; 25 the notifications benchmark's SMTP sink), apart from the tests' 18000 + 100*N + n;
+its database is smartcity_<service>_bench (dropped at the end) and the RabbitMQ vhost
+smartcity_bench (made by scripts/ensure_infra.sh; the default vhost when it is missing,
+SMARTCITY_AMQP_URI when set), each with the suffix _N for slot N > 0: never the dev or test ones.
 """
 import argparse
 import asyncio
 import contextlib
 import http.client
+import inspect
 import itertools
 import json
 import math
@@ -36,14 +48,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 import psycopg2.extras
-from kombu import Connection
+from kombu import Connection, Queue, binding
 
-from shared import config
+from shared import config, registry
+from shared.amqp import event_exchange
+from shared.envelope import CONTENT_TYPE, exchange_of
+from shared.events import service_of
 from shared.migrate import migrate
 
 HOST = "127.0.0.1"
-BENCH_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/smartcity_bench"
-DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 OUTBOX_INSERT = "INSERT INTO outbox (id, exchange, routing_key, body) VALUES (%s, %s, %s, %s)"
@@ -52,8 +65,27 @@ READY_TIMEOUT = 30.0
 REQUEST_TIMEOUT = 10.0
 OUTBOX_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
+PUBLISH_BATCH = 500
 
 psycopg2.extras.register_uuid()
+
+
+# --- names: ports, databases and the vhost of this slot -----------------------------------
+
+SLOT = int(os.environ.get("SMARTCITY_TEST_SLOT") or 0)
+SUFFIX = f"_{SLOT}" if SLOT else ""
+PORTS = {"ideas": 1, "voting": 2, "notifications": 3, "reporting": 4, "smtp": 25}
+BENCH_AMQP_URI = f"amqp://guest:guest@127.0.0.1:5672/smartcity_bench{SUFFIX}"
+DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+def bench_port(name):
+    """The port of a service under test (or of "smtp", the notifications benchmark's sink) in this slot."""
+    return 19000 + 100 * SLOT + PORTS[name]
+
+
+def database_name(service):
+    return f"smartcity_{service}_bench{SUFFIX}"
 
 
 # --- measuring ----------------------------------------------------------------------------
@@ -161,31 +193,49 @@ def recreate_database(service, dsn):
     migrate(service, dsn)
 
 
-def wait_until_published(cur):
-    """Seconds until no outbox row is left unsent (or OUTBOX_TIMEOUT passed)."""
+@contextlib.contextmanager
+def bench_database(service):
+    """The DSN of this slot's bench database of `service`, migrated afresh; dropped when the block ends."""
+    name = database_name(service)
+    dsn = bench_dsn(name)
+    progress(f"recreating {name}")
+    recreate_database(service, dsn)
+    try:
+        yield dsn
+    finally:
+        drop_database(dsn)
+
+
+def query_one(dsn, sql, params=()):
+    """The first row of one query, on a connection of its own."""
+    with contextlib.closing(psycopg2.connect(dsn)) as conn, conn.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchone()
+
+
+def wait_for(condition, timeout, interval=0.05):
+    """Seconds until `condition()` held (polled every `interval`), None when `timeout` passed first."""
     started = time.monotonic()
     while True:
-        cur.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
         waited = time.monotonic() - started
-        if cur.fetchone()[0] == 0 or waited > OUTBOX_TIMEOUT:
+        if condition():
             return waited
-        time.sleep(0.05)
+        if waited > timeout:
+            return None
+        time.sleep(interval)
 
 
 def outbox_published(dsn):
     """Waits for the relay, then: outbox rows, how many were sent, how long that took, publish lag."""
-    with contextlib.closing(psycopg2.connect(dsn)) as conn:
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            drain_seconds = wait_until_published(cur)
-            cur.execute(
-                "SELECT count(*), count(sent_at),"
-                " percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM sent_at - created_at)),"
-                " percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM sent_at - created_at))"
-                " FROM outbox"
-            )
-            events, sent, lag_p50, lag_p99 = cur.fetchone()
-    return {"outbox_rows": events, "outbox_sent": sent, "drain_seconds": drain_seconds,
+    unsent = lambda: query_one(dsn, "SELECT count(*) FROM outbox WHERE sent_at IS NULL")[0] == 0  # noqa: E731
+    drain_seconds = wait_for(unsent, OUTBOX_TIMEOUT)
+    events, sent, lag_p50, lag_p99 = query_one(
+        dsn, "SELECT count(*), count(sent_at),"
+             " percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM sent_at - created_at)),"
+             " percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM sent_at - created_at))"
+             " FROM outbox")
+    return {"outbox_rows": events, "outbox_sent": sent,
+            "drain_seconds": OUTBOX_TIMEOUT if drain_seconds is None else drain_seconds,
             "publish_lag_p50_ms": milliseconds(lag_p50), "publish_lag_p99_ms": milliseconds(lag_p99)}
 
 
@@ -222,10 +272,10 @@ def run_baseline(dsn, args, transaction):
     return summarize_phases("raw baseline (SQL)", phases, per_client)[0]
 
 
-# --- the service --------------------------------------------------------------------------
+# --- the broker ---------------------------------------------------------------------------
 
 def amqp_uri():
-    """SMARTCITY_AMQP_URI when set, else the bench vhost when the broker has it, else the default vhost."""
+    """SMARTCITY_AMQP_URI when set, else this slot's bench vhost when the broker has it, else the default vhost."""
     if config.env("AMQP_URI"):
         return config.env("AMQP_URI")
     try:
@@ -241,9 +291,76 @@ def broker(args):
     return Connection(args.amqp_uri).as_uri()
 
 
+def event_queue(name, routes):
+    """A durable queue bound to (source service, event type) routes, as shared.subscriber declares one."""
+    return Queue(name, bindings=[binding(event_exchange(exchange_of(source)), routing_key=event_type)
+                                 for source, event_type in routes], durable=True)
+
+
+def subscriber_queues(service):
+    """The event queues of `service`, one per @subscribe/@subscribe_many entrypoint, as it declares them."""
+    from shared.subscriber import EventSubscriber
+
+    service_class = registry.spec(service).load_class()
+    return [event_queue(entrypoint.queue_name(service_class.name, attribute), entrypoint.routes)
+            for attribute, member in inspect.getmembers(service_class)
+            for entrypoint in getattr(member, "nameko_entrypoints", ()) if isinstance(entrypoint, EventSubscriber)]
+
+
+def _delete_queues(uri, queues, declare):
+    with Connection(uri) as conn:
+        channel = conn.channel()
+        for queue in queues:
+            channel.queue_delete(queue.name)
+            if declare:
+                queue(channel).declare()
+        channel.close()
+
+
+@contextlib.contextmanager
+def fresh_queues(uri, queues):
+    """`queues` declared empty and bound, so nothing another run left on the vhost reaches the service and
+    events published before its consumers start wait for them; deleted when the block ends, so they
+    gather nothing from the benchmarks after this one."""
+    _delete_queues(uri, queues, declare=True)
+    try:
+        yield queues
+    finally:
+        _delete_queues(uri, queues, declare=False)
+
+
+def publish_events(publisher, events):
+    """Publish envelopes (dicts) to their source's exchange with a shared.amqp.Publisher, confirmed in batches."""
+    for start in range(0, len(events), PUBLISH_BATCH):
+        publisher.publish_many([
+            dict(body=json.dumps(event), exchange=exchange_of(service_of(event["type"])), routing_key=event["type"],
+                 content_type=CONTENT_TYPE, message_id=event["id"],
+                 declare=[event_exchange(exchange_of(service_of(event["type"])))])
+            for event in events[start:start + PUBLISH_BATCH]])
+
+
+# --- the service --------------------------------------------------------------------------
+
 def port_in_use(port):
     with socket.socket() as sock:
         return sock.connect_ex((HOST, port)) == 0
+
+
+def claim_ports(*ports):
+    """Exit with a message when one of `ports` is taken (a benchmark of this slot still running?)."""
+    for port in ports:
+        if port_in_use(port):
+            sys.exit(f"{HOST}:{port} is in use: is another benchmark (or its service) of slot {SLOT} still running?"
+                     " (SMARTCITY_TEST_SLOT=N moves the bench ports to 19000 + 100*N + n)")
+
+
+def service_env(service, dsn, amqp_uri, **settings):
+    """The environment of `service` under test: this slot's port, `dsn`, the broker, quiet logs and
+    `settings` as SMARTCITY_<SERVICE>_<NAME> (e.g. max_workers=32)."""
+    prefix = f"SMARTCITY_{service.upper()}"
+    return {**os.environ, "SMARTCITY_AMQP_URI": amqp_uri, f"{prefix}_DATABASE_URL": dsn,
+            f"{prefix}_HTTP_ADDRESS": f"{HOST}:{bench_port(service)}", "SMARTCITY_LOG_LEVEL": "WARNING",
+            **{f"{prefix}_{name.upper()}": str(value) for name, value in settings.items()}}
 
 
 def is_ready(port):
@@ -277,12 +394,17 @@ def stop(service, process):
 
 
 @contextlib.contextmanager
-def running_service(service, port, env, processes, log_path):
-    """The real service as `processes` subprocesses (replicas) with `env`, ready on HOST:port.
+def running_service(service, env, processes=1):
+    """The real service as `processes` subprocesses (replicas) with `env`, ready on this slot's port.
 
     Replicas share the port (eventlet listens with SO_REUSEPORT; the kernel spreads connections),
-    as pods behind a Kubernetes Service would. SIGTERM to each when the block ends.
+    as pods behind a Kubernetes Service would. Their output goes to bench/results/<service>_service.log.
+    SIGTERM to each when the block ends.
     """
+    port, log_path = bench_port(service), RESULTS / f"{service}_service.log"
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    progress(f"starting the {service} service on {HOST}:{port}, broker {Connection(env['SMARTCITY_AMQP_URI']).as_uri()}"
+             f" (log: {log_path})")
     started = []
     with open(log_path, "wb") as log:
         try:
@@ -386,7 +508,77 @@ def run_http(port, args, service_pids, next_request, ok_status):
     return (*summarize_phases("service (HTTP)", phases, per_client), cpu)
 
 
-# --- the benchmark ------------------------------------------------------------------------
+# --- reporting and the command line (every benchmark) ------------------------------------
+
+def progress(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def speed_checks(args, checks):
+    """The speed targets of a full run; none in a smoke run (a second of load proves no speed)."""
+    return [] if args.smoke else checks
+
+
+def print_checks(checks, width=38):
+    """One line per (label, passed, figure): PASS or FAIL, the label, the figure."""
+    for label, passed, figure in checks:
+        print(f"  {'PASS' if passed else 'FAIL'}  {label:{width}} {figure}")
+
+
+def exit_status(checks):
+    return 0 if all(passed for _, passed, _ in checks) else 1
+
+
+def settings_of(args):
+    """The run's options for the JSON, with the broker (without its password) instead of its URI."""
+    return {**{key: value for key, value in vars(args).items() if key not in ("json", "amqp_uri")},
+            "broker": broker(args)}
+
+
+def write_json(args, checks, **figures):
+    """bench/results/<name>[_smoke].json (or --json): the settings, `figures` and the checks."""
+    document = {"settings": settings_of(args), **figures,
+                "checks": [{"check": label, "pass": passed, "figure": figure} for label, passed, figure in checks]}
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(document, indent=2, default=str) + "\n")
+
+
+# A smoke run checks behaviour, not speed: 8 clients still overlap (row locks, the pool) and leave
+# PostgreSQL connections (max_connections 100) to test runs of other slots on the same server.
+SMOKE = {"seconds": 1.0, "warmup": 0.2, "max_requests": 2_000, "concurrency": 8}
+
+
+def argument_parser(description, name):
+    """A parser with the options every benchmark has: --json (default bench/results/<name>.json) and --smoke."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", type=Path, default=RESULTS / f"{name}.json",
+                        help=f"where to write the figures (default bench/results/{name}.json,"
+                             f" {name}_smoke.json with --smoke)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="about a second of load, every correctness check, no speed targets (make bench-smoke)")
+    return parser
+
+
+def apply_smoke(args, name, **overrides):
+    """In a smoke run: short phases (SMOKE, then `overrides`) and figures in <name>_smoke.json."""
+    if args.smoke:
+        for key, value in {**SMOKE, **overrides}.items():
+            if hasattr(args, key):
+                setattr(args, key, value)
+        if args.json == RESULTS / f"{name}.json":
+            args.json = RESULTS / f"{name}_smoke.json"
+    return args
+
+
+def cli(main):
+    """sys.exit with what `main()` returns (the exit status); 130 after Ctrl-C."""
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+# --- the HTTP benchmarks ------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Targets:
@@ -400,24 +592,25 @@ class Benchmark:
     """One write path of one service; subclasses fill in the names and the hooks."""
 
     service: str  # as `python -m shared.runner <service>` knows it
-    port: int
     operation: str  # what one write is called in the report ("ideas", "votes")
     ok_status: int
     targets: Targets
 
     def __init__(self, args):
         self.args = args
+        self.port = bench_port(self.service)
 
     @classmethod
-    def database(cls):
-        return f"smartcity_{cls.service}_bench"
+    def name(cls):
+        return f"{cls.service}_throughput"
 
     @classmethod
     def add_arguments(cls, parser):
         """Options of this benchmark besides the common ones."""
 
-    def service_env(self):
-        """Settings of the service besides the database, address, pool and workers."""
+    def service_settings(self):
+        """Settings of the service besides the database, address, pool and workers: {name: value}
+        for SMARTCITY_<SERVICE>_<NAME>."""
         return {}
 
     def seed(self, dsn):
@@ -436,31 +629,17 @@ class Benchmark:
         raise NotImplementedError
 
 
-def env_for(bench, dsn):
-    prefix = f"SMARTCITY_{bench.service.upper()}"
-    args = bench.args
-    return {
-        **os.environ,
-        "SMARTCITY_AMQP_URI": args.amqp_uri,
-        f"{prefix}_DATABASE_URL": dsn,
-        f"{prefix}_HTTP_ADDRESS": f"{HOST}:{bench.port}",
-        "SMARTCITY_LOG_LEVEL": "WARNING",
-        f"{prefix}_MAX_WORKERS": str(args.max_workers),
-        f"{prefix}_DB_POOL_SIZE": str(args.db_pool_size),
-        **bench.service_env(),
-    }
-
-
 def verdicts(bench, service, warmup, baseline, outbox, accepted):
     """The targets, every response good, and one event per good response, all published."""
     targets = bench.targets
     ratio = service.rate / baseline.rate if baseline.rate else 0.0
     published = outbox["outbox_sent"] == outbox["outbox_rows"] == accepted
-    return [
+    return speed_checks(bench.args, [
         (f"service {bench.operation}/s >= {targets.rate:g}", service.rate >= targets.rate, f"{service.rate:.0f}"),
         (f"service p99 < {targets.p99_ms:g} ms", service.p99_ms < targets.p99_ms, f"{service.p99_ms:.1f} ms"),
         (f"service/baseline >= {targets.ratio:g}", ratio >= targets.ratio, f"{ratio:.2f}"),
-        (f"every response {bench.ok_status}", not service.errors and not warmup.errors,
+    ]) + [
+        (f"every response {bench.ok_status}", accepted > 0 and not service.errors and not warmup.errors,
          f"{sum(service.errors.values()) + sum(warmup.errors.values())} errors"),
         (f"every event published within {OUTBOX_TIMEOUT:.0f} s", published,
          f"{outbox['outbox_sent']}/{outbox['outbox_rows']} in {outbox['drain_seconds']:.2f} s"),
@@ -469,8 +648,9 @@ def verdicts(bench, service, warmup, baseline, outbox, accepted):
 
 def print_report(bench, baseline, service, cpu, outbox, checks):
     args = bench.args
-    print(f"\n{bench.service} throughput: {args.concurrency} clients, {args.seconds:g} s after {args.warmup:g} s"
-          f" warm-up, service: {args.processes} process(es), MAX_WORKERS={args.max_workers}"
+    smoke = " (smoke run: no speed targets)" if args.smoke else ""
+    print(f"\n{bench.service} throughput{smoke}: {args.concurrency} clients, {args.seconds:g} s after"
+          f" {args.warmup:g} s warm-up, service: {args.processes} process(es), MAX_WORKERS={args.max_workers}"
           f" DB_POOL_SIZE={args.db_pool_size}")
     print(f"  {'':20} {'ops/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ok':>8} {'errors':>7}")
     for result in (baseline, service):
@@ -483,24 +663,12 @@ def print_report(bench, baseline, service, cpu, outbox, checks):
           f" p99 {outbox['publish_lag_p99_ms']:.0f} ms")
     if args.concurrency != bench.targets.concurrency:
         print(f"  (the targets are defined at {bench.targets.concurrency} clients)")
-    for label, passed, figure in checks:
-        print(f"  {'PASS' if passed else 'FAIL'}  {label:38} {figure}")
-
-
-def write_json(bench, baseline, service, cpu, outbox, facts, checks):
-    args = bench.args
-    settings = {key: value for key, value in vars(args).items() if key not in ("json", "amqp_uri")}
-    settings["broker"] = broker(args)
-    document = {"settings": settings, "baseline": asdict(baseline), "service": asdict(service), "cpu": cpu,
-                "outbox": outbox, "rows": facts,
-                "checks": [{"check": label, "pass": passed, "figure": figure} for label, passed, figure in checks]}
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(document, indent=2, default=str) + "\n")
+    print_checks(checks)
 
 
 def parse_args(benchmark, description, argv):
     service = benchmark.service.upper()
-    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argument_parser(description, benchmark.name())
     concurrency = benchmark.targets.concurrency
     parser.add_argument("--concurrency", type=int, default=concurrency,
                         help=f"concurrent clients (default {concurrency})")
@@ -514,36 +682,24 @@ def parse_args(benchmark, description, argv):
                         help=f"the service's database connections (default $SMARTCITY_{service}_DB_POOL_SIZE or 10)")
     parser.add_argument("--processes", type=int, default=1,
                         help="service processes (replicas) sharing the port (default 1)")
-    name = f"{benchmark.service}_throughput.json"
-    parser.add_argument("--json", type=Path, default=RESULTS / name,
-                        help=f"where to write the figures (default bench/results/{name})")
     benchmark.add_arguments(parser)
-    return parser.parse_args(argv)
-
-
-def progress(message):
-    print(message, file=sys.stderr, flush=True)
+    return apply_smoke(parser.parse_args(argv), benchmark.name())
 
 
 def run(bench):
     """Baseline, then the service, then the checks; the exit status (1 when anything failed)."""
     args = bench.args
-    if port_in_use(bench.port):
-        sys.exit(f"{HOST}:{bench.port} is in use: is another benchmark (or its service) still running?")
+    claim_ports(bench.port)
     args.amqp_uri = amqp_uri()
-    dsn = bench_dsn(bench.database())
-    log_path = RESULTS / f"{bench.service}_service.log"
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    progress(f"recreating {bench.database()}")
-    recreate_database(bench.service, dsn)
-    try:
+    env = lambda dsn: service_env(bench.service, dsn, args.amqp_uri, max_workers=args.max_workers,  # noqa: E731
+                                  db_pool_size=args.db_pool_size, **bench.service_settings())
+    with bench_database(bench.service) as dsn:
         bench.seed(dsn)
         progress(f"raw baseline: {args.concurrency} connections, {args.warmup:g} s + {args.seconds:g} s")
         baseline = run_baseline(dsn, args, bench.baseline_transaction)
         bench.seed(dsn)
-        progress(f"starting the {bench.service} service on {HOST}:{bench.port}, broker {broker(args)}"
-                 f" (log: {log_path})")
-        with running_service(bench.service, bench.port, env_for(bench, dsn), args.processes, log_path) as processes:
+        with (fresh_queues(args.amqp_uri, subscriber_queues(bench.service)),
+              running_service(bench.service, env(dsn), args.processes) as processes):
             progress(f"service ready ({len(processes)} process(es)); HTTP load: {args.concurrency} clients,"
                      f" {args.warmup:g} s + {args.seconds:g} s")
             service, warmup, cpu = run_http(bench.port, args, [p.pid for p in processes], bench.next_request,
@@ -552,18 +708,12 @@ def run(bench):
             outbox = outbox_published(dsn)
         accepted = warmup.ok + service.ok
         facts, own_checks = bench.check(dsn, accepted)
-    finally:
-        drop_database(dsn)
     checks = verdicts(bench, service, warmup, baseline, outbox, accepted) + own_checks
     print_report(bench, baseline, service, cpu, outbox, checks)
-    write_json(bench, baseline, service, cpu, outbox, facts, checks)
-    return 0 if all(passed for _, passed, _ in checks) else 1
+    write_json(args, checks, baseline=asdict(baseline), service=asdict(service), cpu=cpu, outbox=outbox, rows=facts)
+    return exit_status(checks)
 
 
 def main(benchmark, description, argv=None):
     """Run a Benchmark subclass from the command line."""
-    bench = benchmark(parse_args(benchmark, description, argv))
-    try:
-        sys.exit(run(bench))
-    except KeyboardInterrupt:
-        sys.exit(130)
+    cli(lambda: run(benchmark(parse_args(benchmark, description, argv))))

@@ -14,10 +14,13 @@ published every event (sent_at set), then prints ideas/s, p50/p99 latency, the
 service/baseline ratio and PASS/FAIL against the targets, and writes the figures as JSON.
 
 It uses its own database (smartcity_ideas_bench, recreated and dropped at the end), port
-18101 and the RabbitMQ vhost smartcity_bench (made by scripts/ensure_infra.sh; the default
-vhost when it is missing, SMARTCITY_AMQP_URI when set), never the dev or test ones.
+19001 and the RabbitMQ vhost smartcity_bench (made by scripts/ensure_infra.sh; the default
+vhost when it is missing, SMARTCITY_AMQP_URI when set), never the dev or test ones; with
+SMARTCITY_TEST_SLOT=N: smartcity_ideas_bench_N, port 19001 + 100*N, smartcity_bench_N
+(see bench/harness.py).
 
-    make bench
+    make bench-ideas
+    .venv/bin/python -m bench.ideas_throughput --smoke    # about a second, the checks, no targets
     .venv/bin/python -m bench.ideas_throughput --concurrency 16 --seconds 10 \\
         --max-workers 32 --db-pool-size 16
 
@@ -33,7 +36,7 @@ from datetime import datetime, timezone
 import psycopg2
 
 from bench import harness
-from services.ideas import repository
+from services.ideas.repository import IdeasRepository
 from shared import config
 from shared.auth import mint
 from shared.envelope import exchange_of, make_event
@@ -68,7 +71,6 @@ class IdeasThroughput(harness.Benchmark):
     """Idea submission: one idea row and its IdeaSubmitted outbox row per write."""
 
     service = "ideas"
-    port = 18101
     operation = "ideas"
     ok_status = 201
     targets = harness.Targets(rate=500, p99_ms=100, ratio=0.3, concurrency=16)
@@ -85,16 +87,14 @@ class IdeasThroughput(harness.Benchmark):
 
     def baseline_transaction(self, conn):
         with conn, conn.cursor() as cur:
-            repository.add_idea(cur, idea_row("bench-user"))
+            IdeasRepository(cur).add_idea(idea_row("bench-user"))
             cur.execute(harness.OUTBOX_INSERT, (uuid.uuid4(), exchange_of("ideas"), "IdeaSubmitted", self.body))
 
     def next_request(self):
         return self.request
 
     def check(self, dsn, accepted):
-        with contextlib.closing(psycopg2.connect(dsn)) as conn, conn.cursor() as cur:
-            cur.execute("SELECT count(*) FROM ideas")
-            ideas = cur.fetchone()[0]
+        ideas = harness.query_one(dsn, "SELECT count(*) FROM ideas")[0]
         return ({"accepted": accepted, "idea_rows": ideas},
                 [("idea rows == 201 responses", ideas == accepted, f"{ideas} == {accepted}")])
 

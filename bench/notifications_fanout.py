@@ -13,74 +13,52 @@ until the sink holds the last mail. It then checks that every subscriber got exa
 that every delivery is marked sent with its NotificationSent published, and prints mails/s, the
 time to the first and the last mail and the ratio to the baseline.
 
-Own database smartcity_notifications_bench (recreated, dropped at the end), HTTP port 18103,
-SMTP port 18125 and the RabbitMQ vhost smartcity_bench (see bench/ideas_throughput.py).
+Own database smartcity_notifications_bench (recreated, dropped at the end), HTTP port 19003,
+SMTP port 19025 and the RabbitMQ vhost smartcity_bench; with SMARTCITY_TEST_SLOT=N:
+smartcity_notifications_bench_N, ports 19003/19025 + 100*N and smartcity_bench_N (see
+bench/harness.py). `--smoke`: 200 subscribers, every check, no speed target.
 
     make bench-notifications
+    .venv/bin/python -m bench.notifications_fanout --smoke
     .venv/bin/python -m bench.notifications_fanout --subscribers 10000 --senders 4 --batch 100
+
+The exit status is 1 when a check fails or, in a full run, the service sends fewer than 500 mails/s.
 """
-import argparse
 import contextlib
-import json
 import os
 import secrets
 import shutil
 import smtplib
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from email import policy
 from email.parser import BytesHeaderParser
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 import psycopg2.extras
-from kombu import Connection, Exchange
 
-from bench.ideas_throughput import amqp_uri, cpu_seconds, stop
+from bench import harness
 from scripts import smtp_sink
 from services.notifications.mail import compose
-from services.notifications.settings import load as load_settings
 from services.notifications.rendering import Renderer
-from shared import config
-from shared.envelope import CONTENT_TYPE, exchange_of, make_event
-from shared.migrate import migrate
+from services.notifications.settings import load as load_settings
+from shared.amqp import Publisher
+from shared.envelope import make_event
 
-DATABASE = "smartcity_notifications_bench"
+NAME = "notifications_fanout"
 # A municipality of its own: board decisions other benchmarks publish on the shared bench vhost reach nobody here.
 MUNICIPALITY = "benchstadt"
-HOST, HTTP_PORT, SMTP_PORT = "127.0.0.1", 18103, 18125
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
+HTTP_PORT, SMTP_PORT = harness.bench_port("notifications"), harness.bench_port("smtp")
 TARGET_RATE = 500  # mails/s
-TIMEOUT = 300.0
-
-psycopg2.extras.register_uuid()
-
-
-def progress(message):
-    print(message, file=sys.stderr, flush=True)
+PUBLISH_TIMEOUT = 30.0  # for the last NotificationSent after the last mail
+SMOKE = {"subscribers": 200, "timeout": 30.0}
 
 
 # --- set-up ---------------------------------------------------------------------------------
-
-def bench_dsn():
-    return f"{config.env('PG_URL', 'postgresql://postgres@127.0.0.1:5432').rstrip('/')}/{DATABASE}"
-
-
-def drop_database(dsn):
-    with contextlib.closing(psycopg2.connect(urlunsplit(urlsplit(dsn)._replace(path="/postgres")))) as conn:
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-
 
 def add_subscribers(dsn, count):
     """`count` confirmed subscribers (half German, half English) following MUNICIPALITY's pilot decisions."""
@@ -97,109 +75,36 @@ def add_subscribers(dsn, count):
     return [row[1] for row in rows]
 
 
-def wait_port(port, process, what, seconds=30):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited with code {process.returncode}")
-        with socket.socket() as sock:
-            if sock.connect_ex((HOST, port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"{what} did not listen on {port} within {seconds} s")
+@contextlib.contextmanager
+def smtp_sink_running(maildir):
+    """scripts/smtp_sink.py on SMTP_PORT, writing to `maildir`, until the block ends."""
+    sink = smtp_sink.start(maildir, SMTP_PORT)
+    try:
+        harness.wait_for(lambda: sink.poll() is not None or harness.port_in_use(SMTP_PORT), 30)
+        if not harness.port_in_use(SMTP_PORT):
+            raise RuntimeError(f"the SMTP sink did not listen on {SMTP_PORT} (exit code {sink.poll()})")
+        yield sink
+    finally:
+        sink.terminate()
+        sink.wait()
 
 
-def wait_for_mails(maildir, count, started):
-    """(seconds to the first mail, seconds to the last), counted in the sink's folder."""
-    first = None
-    while time.monotonic() - started < TIMEOUT:
-        received = sum(1 for entry in os.scandir(maildir) if entry.name.endswith(".eml"))
-        if received and first is None:
-            first = time.monotonic() - started
-        if received >= count:
-            return first, time.monotonic() - started
-        time.sleep(0.02)
-    raise RuntimeError(f"only {received} of {count} mails arrived within {TIMEOUT:.0f} s")
+def mail_count(maildir):
+    return sum(1 for entry in os.scandir(maildir) if entry.name.endswith(".eml"))
 
 
-# --- raw baseline ---------------------------------------------------------------------------
+def wait_for_mails(maildir, count, started, timeout):
+    """(seconds to the first mail, seconds to the last or None when fewer than `count` came within `timeout`)."""
+    first = []
 
-def run_baseline(maildir, addresses, connections):
-    """smtplib sending one ready-made mail (rendered from the same template) per address."""
-    settings = load_settings()
-    rendered = Renderer().notification("de", {"type": "PilotApproved", "idea_title": "Smarte Straßenbeleuchtung",
-                                              "municipality": "gera", "field_of_action": "energie",
-                                              "tally": {"yes": 7, "no": 2, "abstain": 1}},
-                                       {"unsubscribe": "http://x/u", "manage": "http://x/m"})
-    body = compose(settings, addresses[0], rendered, {"unsubscribe": "http://x/u"}, uuid.uuid4()).as_bytes(
-        policy=policy.compat32.clone(linesep="\r\n"))
-    shares = [addresses[n::connections] for n in range(connections)]
+    def arrived():
+        received = mail_count(maildir)
+        if received and not first:
+            first.append(time.monotonic() - started)
+        return received >= count
 
-    def send(share):
-        with smtplib.SMTP(HOST, SMTP_PORT) as smtp:
-            for address in share:
-                smtp.sendmail(settings.mail_from, [address], body)
-
-    started = time.monotonic()
-    with ThreadPoolExecutor(connections) as pool:
-        list(pool.map(send, shares))
-    return wait_for_mails(maildir, len(addresses), started)
-
-
-# --- the service ----------------------------------------------------------------------------
-
-def service_env(dsn, args):
-    return {**os.environ, "SMARTCITY_AMQP_URI": args.amqp_uri, "SMARTCITY_NOTIFICATIONS_DATABASE_URL": dsn,
-            "SMARTCITY_NOTIFICATIONS_HTTP_ADDRESS": f"{HOST}:{HTTP_PORT}", "SMARTCITY_LOG_LEVEL": "WARNING",
-            "SMARTCITY_NOTIFICATIONS_SMTP_HOST": HOST, "SMARTCITY_NOTIFICATIONS_SMTP_PORT": str(SMTP_PORT),
-            "SMARTCITY_NOTIFICATIONS_SMTP_SECURITY": "none", "SMARTCITY_NOTIFICATIONS_DISPATCH_SECONDS": "0.2",
-            "SMARTCITY_NOTIFICATIONS_EMAIL_SENDERS": str(args.senders),
-            "SMARTCITY_NOTIFICATIONS_EMAIL_BATCH": str(args.batch), "SMARTCITY_NOTIFICATIONS_DB_POOL_SIZE": "16"}
-
-
-def publish_pilot_approved(uri):
-    event = make_event("voting", "PilotApproved", {
-        "idea_id": uuid.uuid4(), "municipality": MUNICIPALITY, "field_of_action": "energie",
-        "decision_id": uuid.uuid4(),
-        "tally": {"yes": 7, "no": 2, "abstain": 1}, "board_size": 11, "quorum": 6, "quorum_met": True,
-        "majority_rule": "simple", "decided_at": datetime.now(timezone.utc)})
-    with Connection(uri, transport_options={"confirm_publish": True}) as conn:
-        exchange = Exchange(exchange_of("voting"), "topic", durable=True)
-        conn.Producer().publish(json.dumps(event), exchange=exchange, routing_key="PilotApproved",
-                                content_type=CONTENT_TYPE, content_encoding="utf-8", declare=[exchange],
-                                delivery_mode=2)
-    return event
-
-
-def reset_queues(uri):
-    """Drop the service's event queues left on the bench vhost, with whatever others published since."""
-    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")  # nameko imports it; not run here
-    from services.notifications.service import NotificationsService
-    from shared.subscriber import EventSubscriber
-
-    with Connection(uri) as conn:
-        channel = conn.channel()
-        for name in dir(NotificationsService):
-            for entrypoint in getattr(getattr(NotificationsService, name), "nameko_entrypoints", ()):
-                if isinstance(entrypoint, EventSubscriber):
-                    source, event_type = entrypoint.source_service, entrypoint.event_type
-                    channel.queue_delete(f"evt-{source}-{event_type}--notifications.{name}")
-
-
-def outcome(dsn, event_id):
-    """(deliveries of the event marked sent, its NotificationSent events published)."""
-    with contextlib.closing(psycopg2.connect(dsn)) as conn, conn.cursor() as cur:
-        cur.execute("SELECT (SELECT count(*) FROM deliveries WHERE status = 'sent' AND trigger_event_id = %s),"
-                    " (SELECT count(*) FROM outbox WHERE routing_key = 'NotificationSent' AND sent_at IS NOT NULL"
-                    "  AND body::jsonb -> 'data' ->> 'trigger_event_id' = %s)", (event_id, event_id))
-        return cur.fetchone()
-
-
-def wait_published(dsn, event_id, count, seconds=30):
-    deadline = time.monotonic() + seconds
-    while outcome(dsn, event_id)[1] < count and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return outcome(dsn, event_id)
+    waited = harness.wait_for(arrived, timeout - (time.monotonic() - started), interval=0.02)
+    return (first[0] if first else None), (None if waited is None else time.monotonic() - started)
 
 
 def recipients(maildir):
@@ -207,82 +112,142 @@ def recipients(maildir):
     return [parser.parsebytes(path.read_bytes())["To"] for path in smtp_sink.mails(maildir)]
 
 
-# --- main -----------------------------------------------------------------------------------
+# --- raw baseline ---------------------------------------------------------------------------
+
+def run_baseline(maildir, addresses, args):
+    """smtplib sending one ready-made mail (rendered from the same template) per address: seconds to the last."""
+    settings = load_settings()
+    rendered = Renderer().notification("de", {"type": "PilotApproved", "idea_title": "Smarte Straßenbeleuchtung",
+                                              "municipality": "gera", "field_of_action": "energie",
+                                              "tally": {"yes": 7, "no": 2, "abstain": 1}},
+                                       {"unsubscribe": "http://x/u", "manage": "http://x/m"})
+    body = compose(settings, addresses[0], rendered, {"unsubscribe": "http://x/u"}, uuid.uuid4()).as_bytes(
+        policy=policy.compat32.clone(linesep="\r\n"))
+    shares = [addresses[n::args.connections] for n in range(args.connections)]
+
+    def send(share):
+        with smtplib.SMTP(harness.HOST, SMTP_PORT) as smtp:
+            for address in share:
+                smtp.sendmail(settings.mail_from, [address], body)
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(args.connections) as pool:
+        list(pool.map(send, shares))
+    return wait_for_mails(maildir, len(addresses), started, args.timeout)[1]
+
+
+# --- the service ----------------------------------------------------------------------------
+
+def pilot_approved():
+    return make_event("voting", "PilotApproved", {
+        "idea_id": uuid.uuid4(), "municipality": MUNICIPALITY, "field_of_action": "energie",
+        "decision_id": uuid.uuid4(),
+        "tally": {"yes": 7, "no": 2, "abstain": 1}, "board_size": 11, "quorum": 6, "quorum_met": True,
+        "majority_rule": "simple", "decided_at": datetime.now(timezone.utc)})
+
+
+def outcome(dsn, event_id):
+    """(deliveries of the event marked sent, its NotificationSent events published)."""
+    return harness.query_one(
+        dsn, "SELECT (SELECT count(*) FROM deliveries WHERE status = 'sent' AND trigger_event_id = %s),"
+             " (SELECT count(*) FROM outbox WHERE routing_key = 'NotificationSent' AND sent_at IS NOT NULL"
+             "  AND body::jsonb -> 'data' ->> 'trigger_event_id' = %s)", (event_id, event_id))
+
+
+def run_service(dsn, maildir, args):
+    """One PilotApproved through the real service: (first mail s, last mail s or None, service cores, sent,
+    published)."""
+    env = harness.service_env("notifications", dsn, args.amqp_uri, smtp_host=harness.HOST, smtp_port=SMTP_PORT,
+                              smtp_security="none", dispatch_seconds=0.2, email_senders=args.senders,
+                              email_batch=args.batch, db_pool_size=16)
+    publisher = Publisher(args.amqp_uri)
+    try:
+        # its queues fresh and bound before it starts: no stale events, and none of ours missed
+        with (harness.fresh_queues(args.amqp_uri, harness.subscriber_queues("notifications")),
+              harness.running_service("notifications", env) as [service]):
+            harness.progress(f"publishing one PilotApproved to {args.subscribers} subscribers")
+            cpu_before, started = harness.cpu_seconds(service.pid), time.monotonic()
+            event = pilot_approved()
+            harness.publish_events(publisher, [event])
+            first, last = wait_for_mails(maildir, args.subscribers, started, args.timeout)
+            cores = (harness.cpu_seconds(service.pid) - cpu_before) / (time.monotonic() - started)
+            harness.wait_for(lambda: outcome(dsn, event["id"])[1] >= args.subscribers, PUBLISH_TIMEOUT, 0.1)
+            sent, published = outcome(dsn, event["id"])
+    finally:
+        publisher.close()
+    return first, last, cores, sent, published
+
+
+# --- the run --------------------------------------------------------------------------------
+
+def rate(count, seconds):
+    return count / seconds if seconds else 0.0
+
+
+def verdicts(args, addresses, got, baseline_last, service_rate, sent, published):
+    return harness.speed_checks(args, [
+        (f"service mails/s >= {TARGET_RATE}", service_rate >= TARGET_RATE, f"{service_rate:.0f}"),
+    ]) + [
+        ("baseline: every mail arrived", baseline_last is not None,
+         f"within {args.timeout:g} s" if baseline_last is not None else f"not within {args.timeout:g} s"),
+        ("every subscriber got exactly one mail", sorted(got) == sorted(addresses),
+         f"{len(set(got))} distinct of {len(got)} for {len(addresses)}"),
+        ("every delivery marked sent", sent == args.subscribers, f"{sent} of {args.subscribers}"),
+        ("every NotificationSent published", published == args.subscribers, f"{published} of {args.subscribers}"),
+    ]
+
+
+def print_report(args, baseline, service, checks):
+    smoke = " (smoke run: no speed target)" if args.smoke else ""
+    seconds = lambda value: f"{value:.2f}" if value is not None else "-"  # noqa: E731
+    print(f"\nnotifications fan-out{smoke}: 1 PilotApproved -> {args.subscribers} confirmed e-mail subscribers,"
+          f" {args.senders} SMTP senders, batch {args.batch}, broker {harness.broker(args)}")
+    print(f"  {'':32} {'mails/s':>9} {'first mail s':>13} {'last mail s':>12}")
+    print(f"  {'raw baseline (smtplib)':32} {baseline['rate']:9.0f} {'':>13} {seconds(baseline['last_s']):>12}")
+    print(f"  {'service (event -> mails)':32} {service['rate']:9.0f} {seconds(service['first_s']):>13}"
+          f" {seconds(service['last_s']):>12}")
+    ratio = service["rate"] / baseline["rate"] if baseline["rate"] else float("nan")
+    print(f"  ratio service/baseline {ratio:.2f}; service CPU {service['cores']:.2f} cores")
+    harness.print_checks(checks, width=40)
+
+
+def parse_args(argv):
+    parser = harness.argument_parser(__doc__, NAME)
+    parser.add_argument("--subscribers", type=int, default=10_000, help="confirmed subscribers (default 10000)")
+    parser.add_argument("--senders", type=int, default=8, help="the service's parallel SMTP connections (default 8)")
+    parser.add_argument("--batch", type=int, default=100, help="mails per claimed batch (default 100)")
+    parser.add_argument("--connections", type=int, default=4, help="the baseline's SMTP connections (default 4)")
+    parser.add_argument("--timeout", type=float, default=300.0,
+                        help="how long to wait for the last mail of a run (default 300)")
+    return harness.apply_smoke(parser.parse_args(argv), NAME, **SMOKE)
+
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--subscribers", type=int, default=10_000)
-    parser.add_argument("--senders", type=int, default=8, help="the service's parallel SMTP connections")
-    parser.add_argument("--batch", type=int, default=100, help="mails per claimed batch")
-    parser.add_argument("--connections", type=int, default=4, help="the baseline's SMTP connections")
-    parser.add_argument("--json", type=Path, default=RESULTS / "notifications_fanout.json")
-    args = parser.parse_args(argv)
-    args.amqp_uri = amqp_uri()
-    dsn = bench_dsn()
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    args = parse_args(argv)
+    harness.claim_ports(HTTP_PORT, SMTP_PORT)
+    args.amqp_uri = harness.amqp_uri()
     maildir = Path(tempfile.mkdtemp(prefix="smartcity-bench-mail-"))
-    log_path = RESULTS / "notifications_service.log"
-    progress(f"recreating {DATABASE}; SMTP sink on {SMTP_PORT} writing to {maildir}")
-    drop_database(dsn)
-    migrate("notifications", dsn)
-    sink = smtp_sink.start(maildir, SMTP_PORT)
-    service = None
     try:
-        wait_port(SMTP_PORT, sink, "the SMTP sink")
-        addresses = add_subscribers(dsn, args.subscribers)
-        progress(f"raw baseline: {args.subscribers} mails over {args.connections} smtplib connections")
-        _, base_last = run_baseline(maildir, addresses, args.connections)
-        for path in smtp_sink.mails(maildir):
-            path.unlink()
-        progress(f"starting the notifications service (log: {log_path})")
-        reset_queues(args.amqp_uri)
-        with open(log_path, "wb") as log:
-            service = subprocess.Popen([sys.executable, "-m", "shared.runner", "notifications"], cwd=ROOT,
-                                       env=service_env(dsn, args), stdout=log, stderr=subprocess.STDOUT)
-        wait_port(HTTP_PORT, service, "the notifications service")
-        time.sleep(1.0)  # its queues are bound once the container has started
-        progress(f"publishing one PilotApproved to {args.subscribers} subscribers")
-        cpu_before, started = cpu_seconds(service.pid), time.monotonic()
-        event = publish_pilot_approved(args.amqp_uri)
-        first, last = wait_for_mails(maildir, args.subscribers, started)
-        service_cores = (cpu_seconds(service.pid) - cpu_before) / last
-        sent, published = wait_published(dsn, event["id"], args.subscribers)
-        got = recipients(maildir)
+        with harness.bench_database("notifications") as dsn, smtp_sink_running(maildir):
+            addresses = add_subscribers(dsn, args.subscribers)
+            harness.progress(f"raw baseline: {args.subscribers} mails over {args.connections} smtplib connections"
+                             f" to the sink on {SMTP_PORT}")
+            baseline_last = run_baseline(maildir, addresses, args)
+            for path in smtp_sink.mails(maildir):
+                path.unlink()
+            first, last, cores, sent, published = run_service(dsn, maildir, args)
+            got = recipients(maildir)
     finally:
-        if service is not None:
-            stop(service)
-        sink.terminate()
-        sink.wait()
-        drop_database(dsn)
         shutil.rmtree(maildir, ignore_errors=True)
 
-    rate, baseline_rate = args.subscribers / last, args.subscribers / base_last
-    checks = [
-        (f"service mails/s >= {TARGET_RATE}", rate >= TARGET_RATE, f"{rate:.0f}"),
-        ("every subscriber got exactly one mail", sorted(got) == sorted(addresses),
-         f"{len(set(got))} distinct of {len(got)}"),
-        ("every delivery marked sent", sent == args.subscribers, f"{sent}"),
-        ("every NotificationSent published", published == args.subscribers, f"{published}"),
-    ]
-    print(f"\nnotifications fan-out: 1 PilotApproved -> {args.subscribers} confirmed e-mail subscribers,"
-          f" {args.senders} SMTP senders, batch {args.batch}")
-    print(f"  {'':32} {'mails/s':>9} {'first mail s':>13} {'last mail s':>12}")
-    print(f"  {'raw baseline (smtplib)':32} {baseline_rate:9.0f} {'':>13} {base_last:12.2f}")
-    print(f"  {'service (event -> mails)':32} {rate:9.0f} {first:13.2f} {last:12.2f}")
-    print(f"  ratio service/baseline {rate / baseline_rate:.2f}; service CPU {service_cores:.2f} cores")
-    for label, passed, figure in checks:
-        print(f"  {'PASS' if passed else 'FAIL'}  {label:40} {figure}")
-    args.json.write_text(json.dumps({
-        "settings": {k: getattr(args, k) for k in ("subscribers", "senders", "batch", "connections")},
-        "baseline": {"rate": baseline_rate, "last_s": base_last},
-        "service": {"rate": rate, "first_s": first, "last_s": last, "cores": service_cores},
-        "checks": [{"check": label, "pass": passed, "figure": figure} for label, passed, figure in checks],
-    }, indent=2) + "\n")
-    return 0 if all(passed for _, passed, _ in checks) else 1
+    baseline = {"rate": rate(args.subscribers, baseline_last), "last_s": baseline_last}
+    service = {"rate": rate(args.subscribers, last), "first_s": first, "last_s": last, "cores": cores}
+    checks = verdicts(args, addresses, got, baseline_last, service["rate"], sent, published)
+    print_report(args, baseline, service, checks)
+    harness.write_json(args, checks, baseline=baseline, service=service,
+                       rows={"mails": len(got), "deliveries_sent": sent, "notifications_published": published})
+    return harness.exit_status(checks)
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        sys.exit(130)
+    harness.cli(main)

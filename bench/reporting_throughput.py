@@ -12,48 +12,42 @@ In one invocation, against a raw kombu baseline measured in the same run:
   --rebuild-events.
 
 Ratios: applied/s and rebuild/s over the baseline's consume/s; lag p99 over the baseline's.
-It uses its own database (smartcity_reporting_bench, recreated and dropped at the end), port
-18104 and the RabbitMQ vhost smartcity_bench (see bench/harness.py), never the dev or test ones.
+It checks that the service applied every event exactly once, the baseline consumed every one
+and the rebuild replayed the whole log. It uses its own database (smartcity_reporting_bench,
+recreated and dropped at the end), port 19004 and the RabbitMQ vhost smartcity_bench; with
+SMARTCITY_TEST_SLOT=N: smartcity_reporting_bench_N, port 19004 + 100*N and smartcity_bench_N
+(see bench/harness.py), never the dev or test ones. `--smoke`: 1,000 events, 1 s of lag run,
+a 5,000-event rebuild, every check and no speed targets.
 
     make bench-reporting
+    .venv/bin/python -m bench.reporting_throughput --smoke
     .venv/bin/python -m bench.reporting_throughput --events 20000 --rate 1000 --seconds 10
 
-The exit status is 1 when a target fails: service drain >= RATE, lag p99 < 1 s, rebuild >= 10,000/s.
+The exit status is 1 when a check fails or, in a full run, a target: service drain >= RATE,
+lag p99 < 1 s, rebuild >= 10,000/s.
 """
-import argparse
 import contextlib
 import itertools
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 
 import psycopg2
-from kombu import Connection, Queue, binding
+from kombu import Connection
 
-from bench.harness import (amqp_uri, bench_dsn, drop_database, percentile, port_in_use, progress,
-                           recreate_database, stop, wait_ready)
+from bench import harness
+from bench.event_stream import mixed_stream
 from services.reporting.rebuild import rebuild
-from services.reporting.service import EVERY_EVENT, ReportingService
+from services.reporting.service import EVERY_EVENT
 from shared import config
-from shared.amqp import Publisher, event_exchange
-from shared.envelope import CONTENT_TYPE, exchange_of
-from shared.events import service_of
-from tests.reporting.factory import mixed_stream
+from shared.amqp import Publisher
 
-DATABASE = "smartcity_reporting_bench"
-HOST, PORT = "127.0.0.1", 18104
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
+NAME = "reporting_throughput"
 BASELINE_QUEUE = "bench-reporting-baseline"
-PUBLISH_BATCH = 500
-DRAIN_TIMEOUT = 120.0
+SMOKE = {"events": 1_000, "rebuild_events": 5_000, "timeout": 30.0}
 
 TARGET_REBUILD_RATE = 10_000
 TARGET_LAG_P99_S = 1.0
@@ -72,37 +66,20 @@ class Figures:
     rebuild_rate: float
 
 
+@dataclass
+class Counts:
+    """What the checks compare: events published, consumed by the baseline, applied by the service, rebuilt."""
+
+    drain_published: int
+    lag_published: int = 0
+    baseline_consumed: int = 0
+    drain_applied: int = 0
+    applied: int = 0
+    log_padded: int = 0
+    rebuilt: int = 0
+
+
 # --- the broker ---------------------------------------------------------------------------
-
-def routes_queue(name):
-    """A durable queue bound to every event type, as the service's own queue is."""
-    bindings = [binding(event_exchange(exchange_of(source)), routing_key=event_type)
-                for source, event_type in EVERY_EVENT]
-    return Queue(name, bindings=bindings, durable=True)
-
-
-def service_queue_name():
-    [subscriber] = ReportingService.on_event.nameko_entrypoints
-    return subscriber.queue_name(ReportingService.name, "on_event")
-
-
-def fresh_queues(uri):
-    with Connection(uri) as conn:
-        channel = conn.channel()
-        for name in (BASELINE_QUEUE, service_queue_name()):
-            channel.queue_delete(name)
-            routes_queue(name)(channel).declare()
-        channel.close()
-
-
-def publish(publisher, events):
-    for start in range(0, len(events), PUBLISH_BATCH):
-        publisher.publish_many([
-            dict(body=json.dumps(event), exchange=exchange_of(service_of(event["type"])), routing_key=event["type"],
-                 content_type=CONTENT_TYPE, message_id=event["id"],
-                 declare=[event_exchange(exchange_of(service_of(event["type"])))])
-            for event in events[start:start + PUBLISH_BATCH]])
-
 
 def publish_paced(publisher, templates, rate, seconds):
     """Publish `rate` events a second for `seconds`, each with a new id and `time` = now; returns how many."""
@@ -110,7 +87,8 @@ def publish_paced(publisher, templates, rate, seconds):
     source = itertools.cycle(templates)
     while time.perf_counter() - started < seconds:
         now = datetime.now(timezone.utc).isoformat()
-        publish(publisher, [{**next(source), "id": str(uuid.uuid4()), "time": now} for _ in range(batch)])
+        harness.publish_events(publisher, [{**next(source), "id": str(uuid.uuid4()), "time": now}
+                                           for _ in range(batch)])
         sent += batch
         ahead = sent / rate - (time.perf_counter() - started)
         if ahead > 0:
@@ -121,10 +99,9 @@ def publish_paced(publisher, templates, rate, seconds):
 class BaselineConsumer:
     """Plain kombu: consume and ack at once, noting each event's lag (now - its `time`)."""
 
-    def __init__(self, uri, prefetch):
-        self.uri, self.prefetch = uri, prefetch
+    def __init__(self, uri, prefetch, timeout):
+        self.uri, self.prefetch, self.timeout = uri, prefetch, timeout
         self.lags, self.received = [], 0
-        self.stopping = threading.Event()
 
     def _on_message(self, message):
         event = json.loads(message.body)
@@ -133,10 +110,12 @@ class BaselineConsumer:
         self.received += 1
 
     def consume(self, until):
+        """Until `until()` holds or `timeout` seconds passed."""
+        deadline = time.monotonic() + self.timeout
         with Connection(self.uri) as conn:
-            with conn.Consumer(routes_queue(BASELINE_QUEUE), on_message=self._on_message,
+            with conn.Consumer(harness.event_queue(BASELINE_QUEUE, EVERY_EVENT), on_message=self._on_message,
                                prefetch_count=self.prefetch):
-                while not until():
+                while not until() and time.monotonic() < deadline:
                     with contextlib.suppress(TimeoutError, OSError):
                         conn.drain_events(timeout=0.2)
 
@@ -149,40 +128,21 @@ class BaselineConsumer:
 
 # --- the service --------------------------------------------------------------------------
 
-@contextlib.contextmanager
-def reporting_service(dsn, args, log_path):
-    env = {**os.environ, "SMARTCITY_AMQP_URI": args.amqp_uri, "SMARTCITY_REPORTING_DATABASE_URL": dsn,
-           "SMARTCITY_REPORTING_HTTP_ADDRESS": f"{HOST}:{PORT}", "SMARTCITY_LOG_LEVEL": "WARNING",
-           "SMARTCITY_REPORTING_MAX_WORKERS": str(args.max_workers),
-           "SMARTCITY_REPORTING_DB_POOL_SIZE": str(args.db_pool_size)}
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "shared.runner", "reporting"], cwd=ROOT, env=env,
-                                   stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_ready("reporting", PORT, process, log_path)
-            yield process
-        finally:
-            stop("reporting", process)
+def logged(dsn):
+    return harness.query_one(dsn, "SELECT count(*) FROM event_log")[0]
 
 
-def query(dsn, sql, params=()):
-    with contextlib.closing(psycopg2.connect(dsn)) as conn, conn.cursor() as cur:
-        cur.execute(sql, params)
-        return cur.fetchone()
-
-
-def wait_logged(dsn, count):
-    deadline = time.monotonic() + DRAIN_TIMEOUT
-    while query(dsn, "SELECT count(*) FROM event_log")[0] < count:
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the service applied fewer than {count} events within {DRAIN_TIMEOUT:.0f} s")
-        time.sleep(0.1)
+def wait_logged(dsn, count, timeout):
+    """How many events the log holds once it holds `count` (or `timeout` passed)."""
+    harness.wait_for(lambda: logged(dsn) >= count, timeout, interval=0.1)
+    return logged(dsn)
 
 
 def applied_rate(dsn, first_seq, last_seq):
     """Events per second between the first and the last application of a range of the log."""
-    n, seconds = query(dsn, "SELECT count(*), extract(epoch FROM max(received_at) - min(received_at))"
-                            " FROM event_log WHERE seq BETWEEN %s AND %s", (first_seq, last_seq))
+    n, seconds = harness.query_one(
+        dsn, "SELECT count(*), extract(epoch FROM max(received_at) - min(received_at))"
+             " FROM event_log WHERE seq BETWEEN %s AND %s", (first_seq, last_seq))
     return (n - 1) / float(seconds) if seconds else 0.0
 
 
@@ -207,63 +167,79 @@ def pad_log(dsn, target):
 
 # --- the run ------------------------------------------------------------------------------
 
-def milliseconds(ordered, q):
-    return percentile(ordered, q) * 1000
+def lag_ms(ordered, q):
+    return harness.milliseconds(harness.percentile(ordered, q))
 
 
-def measure(args, dsn, log_path):
+def measure(args, dsn):
     events = mixed_stream(ideas=max(1, args.events // 8), seed=42)[:args.events]
-    fresh_queues(args.amqp_uri)
+    counts = Counts(drain_published=len(events))
+    service_env = harness.service_env("reporting", dsn, args.amqp_uri, max_workers=args.max_workers,
+                                      db_pool_size=args.db_pool_size)
+    queues = harness.subscriber_queues("reporting") + [harness.event_queue(BASELINE_QUEUE, EVERY_EVENT)]
     publisher = Publisher(args.amqp_uri)
-    baseline = BaselineConsumer(args.amqp_uri, args.max_workers)
+    baseline = BaselineConsumer(args.amqp_uri, args.max_workers, args.timeout)
     try:
-        progress(f"drain: publishing {len(events)} events")
-        publish(publisher, events)
-        baseline_drain = len(events) / baseline.drain(len(events))
-        baseline.lags.clear()
-        progress(f"drain: baseline {baseline_drain:,.0f}/s; starting the service (log: {log_path})")
-        with reporting_service(dsn, args, log_path):
-            wait_logged(dsn, len(events))
-            service_drain = applied_rate(dsn, 1, len(events))
-            progress(f"drain: service {service_drain:,.0f}/s; lag: {args.rate}/s offered for {args.seconds:g} s")
-            before = baseline.received
-            sent = [0]
-            consumer = threading.Thread(target=baseline.consume,
-                                        kwargs={"until": lambda: sent[0] and baseline.received - before >= sent[0]})
-            consumer.start()
-            sent[0] = publish_paced(publisher, events, args.rate, args.seconds)
-            consumer.join(DRAIN_TIMEOUT)
-            wait_logged(dsn, len(events) + sent[0])
+        with harness.fresh_queues(args.amqp_uri, queues):
+            harness.progress(f"drain: publishing {len(events)} events")
+            harness.publish_events(publisher, events)
+            baseline_drain = len(events) / baseline.drain(len(events))
+            baseline.lags.clear()
+            harness.progress(f"drain: baseline {baseline_drain:,.0f}/s")
+            with harness.running_service("reporting", service_env):
+                counts.drain_applied = wait_logged(dsn, len(events), args.timeout)
+                service_drain = applied_rate(dsn, 1, len(events))
+                harness.progress(f"drain: service {service_drain:,.0f}/s; lag: {args.rate}/s offered"
+                                 f" for {args.seconds:g} s")
+                before = baseline.received
+                sent = [0]
+                consumer = threading.Thread(target=baseline.consume, daemon=True,
+                                            kwargs={"until": lambda: sent[0] and baseline.received - before >= sent[0]})
+                consumer.start()
+                sent[0] = counts.lag_published = publish_paced(publisher, events, args.rate, args.seconds)
+                consumer.join(args.timeout)
+                counts.applied = wait_logged(dsn, len(events) + sent[0], args.timeout)
+                counts.baseline_consumed = baseline.received
     finally:
         publisher.close()
     lags = service_lags(dsn, len(events))
     baseline_lags = sorted(baseline.lags)
-    progress(f"rebuild: padding the log to {args.rebuild_events:,} events")
-    logged = pad_log(dsn, args.rebuild_events)
+    harness.progress(f"rebuild: padding the log to {args.rebuild_events:,} events")
+    counts.log_padded = pad_log(dsn, args.rebuild_events)
     rebuilt = rebuild(dsn)
-    assert rebuilt.events == logged
+    counts.rebuilt = rebuilt.events
     return Figures(
         baseline_drain_rate=baseline_drain, service_drain_rate=service_drain,
-        baseline_lag_p50_ms=milliseconds(baseline_lags, 0.5), baseline_lag_p99_ms=milliseconds(baseline_lags, 0.99),
-        service_lag_p50_ms=milliseconds(lags, 0.5), service_lag_p99_ms=milliseconds(lags, 0.99),
-        offered_rate=args.rate, rebuild_events=rebuilt.events, rebuild_rate=rebuilt.rate)
+        baseline_lag_p50_ms=lag_ms(baseline_lags, 0.5), baseline_lag_p99_ms=lag_ms(baseline_lags, 0.99),
+        service_lag_p50_ms=lag_ms(lags, 0.5), service_lag_p99_ms=lag_ms(lags, 0.99),
+        offered_rate=args.rate, rebuild_events=rebuilt.events, rebuild_rate=rebuilt.rate), counts
 
 
-def verdicts(f):
-    return [
+def verdicts(args, f, c):
+    published = c.drain_published + c.lag_published
+    return harness.speed_checks(args, [
         (f"service drains >= {f.offered_rate:.0f} events/s", f.service_drain_rate >= f.offered_rate,
          f"{f.service_drain_rate:,.0f}/s"),
         (f"lag p99 < {TARGET_LAG_P99_S:g} s at {f.offered_rate:.0f}/s offered",
          f.service_lag_p99_ms < TARGET_LAG_P99_S * 1000, f"{f.service_lag_p99_ms:.0f} ms"),
         (f"rebuild >= {TARGET_REBUILD_RATE:,} events/s", f.rebuild_rate >= TARGET_REBUILD_RATE,
          f"{f.rebuild_rate:,.0f}/s"),
+    ]) + [
+        ("drain: every event applied once", c.drain_applied == c.drain_published,
+         f"{c.drain_applied} of {c.drain_published}"),
+        ("every event applied once", c.applied == published, f"{c.applied} of {published}"),
+        ("baseline consumed every event", c.baseline_consumed == published,
+         f"{c.baseline_consumed} of {published}"),
+        ("rebuild replayed the whole log", c.rebuilt == c.log_padded, f"{c.rebuilt} of {c.log_padded}"),
     ]
 
 
 def print_report(args, f, checks):
     ratio = lambda a, b: a / b if b else float("nan")  # noqa: E731
-    print(f"\nreporting throughput: {args.events} events drained, {f.offered_rate:.0f}/s offered for {args.seconds:g} s,"
-          f" MAX_WORKERS={args.max_workers} DB_POOL_SIZE={args.db_pool_size}, broker {Connection(args.amqp_uri).as_uri()}")
+    smoke = " (smoke run: no speed targets)" if args.smoke else ""
+    print(f"\nreporting throughput{smoke}: {args.events} events drained, {f.offered_rate:.0f}/s offered for"
+          f" {args.seconds:g} s, MAX_WORKERS={args.max_workers} DB_POOL_SIZE={args.db_pool_size},"
+          f" broker {harness.broker(args)}")
     print(f"  {'':34} {'service':>12} {'raw kombu':>12} {'ratio':>7}")
     print(f"  {'drain (events/s)':34} {f.service_drain_rate:12,.0f} {f.baseline_drain_rate:12,.0f}"
           f" {ratio(f.service_drain_rate, f.baseline_drain_rate):7.2f}")
@@ -273,12 +249,11 @@ def print_report(args, f, checks):
           f" {ratio(f.service_lag_p99_ms, f.baseline_lag_p99_ms):7.1f}")
     print(f"  {'rebuild (events/s, ' + format(f.rebuild_events, ',') + ' events)':34} {f.rebuild_rate:12,.0f}"
           f" {f.baseline_drain_rate:12,.0f} {ratio(f.rebuild_rate, f.baseline_drain_rate):7.2f}")
-    for label, passed, figure in checks:
-        print(f"  {'PASS' if passed else 'FAIL'}  {label:40} {figure}")
+    harness.print_checks(checks, width=40)
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = harness.argument_parser(__doc__, NAME)
     parser.add_argument("--events", type=int, default=20_000, help="events in the drain run (default 20000)")
     parser.add_argument("--rate", type=int, default=1000, help="events/s offered in the lag run (default 1000)")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the lag run (default 10)")
@@ -288,34 +263,22 @@ def parse_args(argv):
                         help=f"the service's nameko workers (default {settings.max_workers}, from the environment)")
     parser.add_argument("--db-pool-size", type=int, default=settings.db_pool_size,
                         help=f"the service's database connections (default {settings.db_pool_size})")
-    parser.add_argument("--json", type=Path, default=RESULTS / "reporting_throughput.json",
-                        help="where to write the figures (default bench/results/reporting_throughput.json)")
-    return parser.parse_args(argv)
+    parser.add_argument("--timeout", type=float, default=120.0,
+                        help="how long to wait for the service or the baseline to catch up (default 120)")
+    return harness.apply_smoke(parser.parse_args(argv), NAME, **SMOKE)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    if port_in_use(PORT):
-        sys.exit(f"{HOST}:{PORT} is in use: is another benchmark (or its service) still running?")
-    args.amqp_uri, dsn = amqp_uri(), bench_dsn(DATABASE)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    progress(f"recreating {DATABASE}")
-    recreate_database("reporting", dsn)
-    try:
-        figures = measure(args, dsn, RESULTS / "reporting_service.log")
-    finally:
-        drop_database(dsn)
-    checks = verdicts(figures)
+    harness.claim_ports(harness.bench_port("reporting"))
+    args.amqp_uri = harness.amqp_uri()
+    with harness.bench_database("reporting") as dsn:
+        figures, counts = measure(args, dsn)
+    checks = verdicts(args, figures, counts)
     print_report(args, figures, checks)
-    args.json.write_text(json.dumps({"settings": {k: v for k, v in vars(args).items() if k != "json"} | {
-        "amqp_uri": Connection(args.amqp_uri).as_uri()}, "figures": asdict(figures),
-        "checks": [{"check": label, "pass": passed, "figure": figure} for label, passed, figure in checks]},
-        indent=2) + "\n")
-    return 0 if all(passed for _, passed, _ in checks) else 1
+    harness.write_json(args, checks, figures=asdict(figures), counts=asdict(counts))
+    return harness.exit_status(checks)
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        sys.exit(130)
+    harness.cli(main)

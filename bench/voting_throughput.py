@@ -26,9 +26,12 @@ relay published one event per vote; then prints votes/s, p50/p99 latency, the
 service/baseline ratio and PASS/FAIL against the targets, and writes the figures as JSON.
 
 It uses its own database (smartcity_voting_bench, recreated and dropped at the end), port
-18102 and the RabbitMQ vhost smartcity_bench, never the dev or test ones.
+19002 and the RabbitMQ vhost smartcity_bench, never the dev or test ones; with
+SMARTCITY_TEST_SLOT=N: smartcity_voting_bench_N, port 19002 + 100*N, smartcity_bench_N
+(see bench/harness.py).
 
     make bench-voting
+    .venv/bin/python -m bench.voting_throughput --smoke    # about a second, the checks, no targets
     .venv/bin/python -m bench.voting_throughput --concurrency 32 --seconds 10 \\
         --max-workers 32 --db-pool-size 16
 
@@ -46,10 +49,11 @@ import psycopg2
 import psycopg2.extras
 
 from bench import harness
-from services.voting import domain, handlers, ledger, repository
+from services.voting import domain, ledger, use_cases
+from services.voting.repository import VotingRepository
 from shared import config
 from shared.auth import mint
-from shared.db import Pool
+from shared.db import Pool, SqlUnitOfWork
 from shared.envelope import exchange_of, make_event
 
 MUNICIPALITY, FIELD = "gera", "energie"
@@ -93,7 +97,6 @@ class VotingThroughput(harness.Benchmark):
     """Support votes: a cast with its ledger entry, new total and VoteCast outbox row per write."""
 
     service = "voting"
-    port = 18102
     operation = "votes"
     ok_status = 200
     targets = harness.Targets(rate=1000, p99_ms=100, ratio=0.3, concurrency=32)
@@ -119,36 +122,38 @@ class VotingThroughput(harness.Benchmark):
             self.tokens[voter] = mint(config.DEV_JWT_SECRET, subject(voter), ["citizen"])
         return self.tokens[voter]
 
-    def service_env(self):
-        return {"SMARTCITY_VOTING_SUPPORT_THRESHOLD": str(THRESHOLD)}
+    def service_settings(self):
+        return {"support_threshold": THRESHOLD}
 
     def seed(self, dsn):
         """No votes yet; the plan's ideas published and one open municipality-wide round."""
         now = datetime.now(timezone.utc)
         with contextlib.closing(psycopg2.connect(dsn)) as conn, conn, conn.cursor() as cur:
             cur.execute("TRUNCATE ledger, votes, ballots, board_votes, decisions, rounds, thresholds, ideas, outbox")
+            repo = VotingRepository(cur)
             for idea_id in self.plan.idea_ids:
-                repository.track_idea(cur, {"id": idea_id, "municipality": MUNICIPALITY, "field_of_action": FIELD,
-                                            "title": f"Bench idea {idea_id}", "status": "published",
-                                            "status_at": now}, ledger.GENESIS)
-            repository.add_round(cur, {"id": self.round_id, "municipality": MUNICIPALITY, "field_of_action": None,
-                                       "title": "Bench round", "opens_at": now - timedelta(minutes=1),
-                                       "closes_at": now + timedelta(days=1), "budget": BUDGET, "created_at": now})
+                repo.track_idea({"id": idea_id, "municipality": MUNICIPALITY, "field_of_action": FIELD,
+                                 "title": f"Bench idea {idea_id}", "status": "published", "status_at": now},
+                                ledger.GENESIS)
+            repo.add_round({"id": self.round_id, "municipality": MUNICIPALITY, "field_of_action": None,
+                            "title": "Bench round", "opens_at": now - timedelta(minutes=1),
+                            "closes_at": now + timedelta(days=1), "budget": BUDGET, "created_at": now})
 
     def baseline_transaction(self, conn):
-        """What handlers.cast_vote writes for a new vote, without HTTP, auth, validation or the event schema."""
+        """What use_cases.cast_vote writes for a new vote, without HTTP, auth, validation or the event schema."""
         voter, idea_id = self.plan.vote(next(self.baseline_votes))
         voter = subject(voter)
         now = datetime.now(timezone.utc)
         with conn, conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
-            idea = repository.get_idea(cur, idea_id, THRESHOLD, lock=True)
-            repository.get_vote(cur, idea_id, voter)  # the plan never repeats a vote: always None
-            round_ = domain.pick_round(repository.rounds_of(cur, MUNICIPALITY, now), FIELD, now)
-            repository.spend_budget(cur, round_["id"], voter, round_["budget"])
-            repository.add_vote(cur, idea_id, voter, round_["id"], now)
+            repo = VotingRepository(cur)
+            idea = repo.get_idea(idea_id, THRESHOLD, lock=True)
+            repo.get_vote(idea_id, voter)  # the plan never repeats a vote: always None
+            round_ = domain.pick_round(repo.rounds_of(MUNICIPALITY, now), FIELD, now)
+            repo.spend_budget(round_["id"], voter, round_["budget"])
+            repo.add_vote(idea_id, voter, round_["id"], now)
             entry = ledger.next_entry(idea, "cast", round_["id"], voter, idea["total"] + 1, now)
-            repository.append_ledger(cur, entry)
-            repository.set_total(cur, idea_id, entry["total"], now, None, entry)
+            repo.append_ledger(entry)
+            repo.set_total(idea_id, entry["total"], now, None, entry)
             cur.execute(harness.OUTBOX_INSERT, (uuid.uuid4(), exchange_of("voting"), "VoteCast", self.body))
 
     def next_request(self):
@@ -156,15 +161,12 @@ class VotingThroughput(harness.Benchmark):
         return harness.post_request(f"/api/v1/ideas/{idea_id}/votes", self.port, self.token(voter))
 
     def check(self, dsn, accepted):
-        with contextlib.closing(psycopg2.connect(dsn)) as conn, conn.cursor() as cur:
-            cur.execute(
-                "SELECT (SELECT count(*) FROM votes), (SELECT coalesce(sum(used), 0) FROM ballots),"
-                " (SELECT count(*) FROM ideas i WHERE total <> (SELECT count(*) FROM votes v WHERE v.idea_id = i.id))"
-            )
-            votes, spent, wrong_totals = cur.fetchone()
+        votes, spent, wrong_totals = harness.query_one(
+            dsn, "SELECT (SELECT count(*) FROM votes), (SELECT coalesce(sum(used), 0) FROM ballots),"
+                 " (SELECT count(*) FROM ideas i WHERE total <> (SELECT count(*) FROM votes v WHERE v.idea_id = i.id))")
         pool = Pool(dsn, 1)
         try:
-            ideas_checked, problems = handlers.verify_ledger(pool)
+            ideas_checked, problems = use_cases.verify_ledger(SqlUnitOfWork("voting", pool, VotingRepository))
         finally:
             pool.close()
         facts = {"accepted": accepted, "vote_rows": votes, "budget_spent": spent, "wrong_totals": wrong_totals,

@@ -115,10 +115,14 @@ fi
 say "PostgreSQL $PG_HOST:$PG_PORT and RabbitMQ $AMQP_HOST:$AMQP_PORT are reachable"
 
 # Tests and benchmarks get virtual hosts of their own, so a running `make run` (or anything else
-# on the default vhost) never consumes their messages. Only possible on a local broker.
+# on the default vhost) never consumes their messages; SMARTCITY_TEST_SLOT=N (N > 0) gives a second
+# checkout smartcity_test_N and smartcity_bench_N. Only possible on a local broker.
 if is_local "$AMQP_HOST" && command -v rabbitmqctl >/dev/null; then
+  slot=${SMARTCITY_TEST_SLOT:-0}
+  suffix=
+  [[ $slot == 0 ]] || suffix=_$slot
   existing=$(rabbitmqctl -q list_vhosts 2>/dev/null || true)
-  for vhost in smartcity_test${SMARTCITY_TEST_SLOT:+_$SMARTCITY_TEST_SLOT} smartcity_bench; do
+  for vhost in "smartcity_test$suffix" "smartcity_bench$suffix"; do
     if ! grep -qx "$vhost" <<<"$existing"; then
       rabbitmqctl -q add_vhost "$vhost" >/dev/null 2>&1 &&
         rabbitmqctl -q set_permissions -p "$vhost" guest ".*" ".*" ".*" >/dev/null 2>&1 &&
