@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from scripts import k8s_monitoring
 from shared.events import service_of
+from tests.deploy.manifests import K8S, named, of_kind, render
 from tests.reporting.helpers import wait_applied
 from tests.reporting.test_api import scenario
 
@@ -34,11 +36,40 @@ def dashboard_expressions():
 
 def test_the_scrape_configuration_is_valid():
     promtool("check", "config", "prometheus.yml")
-    local, kubernetes = (yaml.safe_load((PROMETHEUS / name).read_text())
-                         for name in ("prometheus.yml", "prometheus-kubernetes.yml"))
-    assert [job["job_name"] for job in local["scrape_configs"]] == [
-        job["job_name"] for job in kubernetes["scrape_configs"]]
-    assert local["rule_files"] == kubernetes["rule_files"] == ["alerts.yml"]
+    assert yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())["rule_files"] == ["alerts.yml"]
+
+
+def test_kubernetes_scrapes_the_same_jobs_with_the_same_labels_as_the_local_configuration():
+    """The alert rules and the dashboard use `job`, `service` and `pod`: the ServiceMonitors must give them."""
+    local = [job["job_name"] for job in yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())["scrape_configs"]]
+    docs = render(K8S)
+    jobs = [relabel["replacement"] for monitor in of_kind(docs, "ServiceMonitor")
+            for endpoint in monitor["spec"]["endpoints"] for relabel in endpoint["relabelings"]
+            if relabel["targetLabel"] == "job"]
+    assert sorted(jobs) == sorted(local)
+    services = named(docs, "ServiceMonitor", "smartcity-services")["spec"]
+    for service in of_kind(docs, "Service"):
+        assert services["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+        assert [port["name"] for port in service["spec"]["ports"]] == [services["endpoints"][0]["port"]]
+    rabbitmq = named(docs, "ServiceMonitor", "smartcity-rabbitmq")["spec"]["endpoints"][0]
+    assert rabbitmq["path"] == "/metrics/per-object"  # queue depths per queue, as the alerts need
+    annotated = [d for d in of_kind(docs, "Deployment")
+                 if any(k.startswith("prometheus.io/") for k in d["spec"]["template"]["metadata"].get("annotations", {}))]
+    assert annotated == [], "kube-prometheus-stack ignores scrape annotations: ServiceMonitors only"
+
+
+@pytest.mark.parametrize("name", sorted(k8s_monitoring.FILES))
+def test_the_kubernetes_alert_rules_and_dashboard_are_generated_from_their_sources(name):
+    assert (k8s_monitoring.OUT / name).read_text() == k8s_monitoring.FILES[name](), \
+        "out of date: run `make deploy-monitoring` and commit the result"
+
+
+def test_the_prometheus_rule_carries_every_alert():
+    rule = named(render(K8S), "PrometheusRule", "smartcity")
+    assert rule["spec"]["groups"] == yaml.safe_load((PROMETHEUS / "alerts.yml").read_text())["groups"]
+    dashboard = named(render(K8S), "ConfigMap", "smartcity-grafana-dashboard")
+    assert dashboard["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert json.loads(dashboard["data"]["smartcity.json"]) == json.loads(DASHBOARD.read_text())
 
 
 def test_the_alert_rules_pass_their_unit_tests():
