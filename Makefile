@@ -3,8 +3,11 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# checkov (tests/deploy) in a virtual environment of its own: its pinned dependencies clash with ours.
+CHECKOV       := checkov==3.3.30
+CHECKOV_STAMP := $(VENV)/tools/checkov/.installed
 
-.PHONY: run test unit venv infra migrate contract bench bench-smoke bench-ideas bench-voting bench-notifications bench-reporting clean
+.PHONY: run test unit venv infra migrate contract deploy-monitoring bench bench-smoke bench-ideas bench-voting bench-notifications bench-reporting clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,7 +15,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e ".[test]"
 	@touch $(STAMP)
 
-venv: $(STAMP)
+$(CHECKOV_STAMP): Makefile
+	@test -x $(VENV)/tools/checkov/bin/python || $(PYTHON) -m venv $(VENV)/tools/checkov
+	$(VENV)/tools/checkov/bin/pip install -q --upgrade "pip>=23"
+	$(VENV)/tools/checkov/bin/pip install -q "$(CHECKOV)"
+	@touch $(CHECKOV_STAMP)
+
+venv: $(STAMP) $(CHECKOV_STAMP)
 
 infra:
 	@bash scripts/ensure_infra.sh
@@ -37,6 +46,10 @@ unit: venv
 ## Regenerate docs/events from the marshmallow schemas.
 contract: venv
 	$(BIN)/smartcity contract --write
+
+## Regenerate the Kubernetes PrometheusRule and Grafana ConfigMap from deploy/prometheus/alerts.yml and deploy/grafana/.
+deploy-monitoring: venv
+	$(BIN)/python -m scripts.k8s_monitoring
 
 ## Every benchmark in bench/, one after another (each prints its figures and ratio to a raw baseline);
 ## all four run even when one misses a target, and the exit status says whether any did.
