@@ -2,7 +2,7 @@
 # Makes sure PostgreSQL and RabbitMQ answer on their configured host/port.
 # Starts them when installed but stopped; installs them with apt when running as root
 # on Debian/Ubuntu and they are missing; otherwise stops with a message saying what to do.
-# Also installs the test tools promtool (Debian's prometheus) and headless Chromium.
+# Also installs the test tools promtool (Debian's prometheus), headless Chromium and kubectl.
 set -euo pipefail
 
 PG_HOST=${SMARTCITY_PG_HOST:-127.0.0.1}
@@ -99,7 +99,19 @@ ensure_test_tools() {
   fi
 }
 
+ensure_kubectl() {
+  # tests/deploy renders the manifests with `kubectl kustomize` (kubectl 1.32 / kustomize 5.5);
+  # installed where the machine's apt sources carry it, else the tests say it is missing.
+  command -v kubectl >/dev/null && return 0
+  if can_apt && apt-cache show kubectl >/dev/null 2>&1; then
+    apt_install kubectl
+  else
+    say "kubectl is missing: the deploy tests need it (install the Debian package kubectl)"
+  fi
+}
+
 ensure_test_tools
+ensure_kubectl
 
 if ! reachable "$PG_HOST" "$PG_PORT"; then
   is_local "$PG_HOST" || { say "PostgreSQL at $PG_HOST:$PG_PORT is not reachable"; exit 1; }
