@@ -72,3 +72,16 @@ def test_the_crd_check_rejects_unknown_fields_and_wrong_types():
     scaled["spec"]["maxReplicaCount"] = "six"
     assert any("maxReplicaCount" in error for error in custom_resource_errors(scaled))
     assert custom_resource_errors(next(doc for doc in render(K8S) if doc["kind"] == "Cluster")) == []
+
+
+def test_the_runbooks_examples_pass_their_schemas_too():
+    """The restore drill's Cluster (and any other YAML example) in deploy/k8s/README.md."""
+    import re
+
+    import yaml
+
+    blocks = re.findall(r"```yaml\n(.*?)```", (K8S / "README.md").read_text(), re.DOTALL)
+    assert blocks
+    for block in blocks:
+        doc = yaml.safe_load(block)
+        assert custom_resource_errors(doc) == [], block
