@@ -85,3 +85,9 @@ def test_the_runbooks_examples_pass_their_schemas_too():
     for block in blocks:
         doc = yaml.safe_load(block)
         assert custom_resource_errors(doc) == [], block
+
+
+def test_no_secret_value_is_in_the_repository():
+    """Secrets are made from files by deploy/k8s/secrets.sh, never rendered from the repository."""
+    for entry, doc in all_objects():
+        assert doc["kind"] != "Secret", f"{entry}: Secret/{doc['metadata']['name']}"
