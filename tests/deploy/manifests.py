@@ -41,9 +41,14 @@ def _render(directory):
     return result.stdout
 
 
+@functools.cache
+def _parsed(directory):
+    return [doc for doc in yaml.load_all(_render(directory), Loader=yaml.CSafeLoader) if doc]
+
+
 def render(directory=K8S):
     """The objects of one entry point (a fresh copy: tests may change them)."""
-    return [doc for doc in yaml.safe_load_all(_render(Path(directory))) if doc]
+    return copy.deepcopy(_parsed(Path(directory)))
 
 
 def rendered_text(directory=K8S):

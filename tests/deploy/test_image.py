@@ -1,7 +1,9 @@
 """The image as the Dockerfile builds it: multi-stage, a base pinned by digest, not root, and a
 build context of only what it needs."""
 import fnmatch
+import os
 import re
+from pathlib import Path
 
 from tests.deploy.manifests import ROOT
 
@@ -46,22 +48,33 @@ def test_the_image_runs_as_the_pods_user_from_its_virtual_environment():
 
 def context_files():
     """The files `docker build .` would send, by .dockerignore (last matching pattern wins)."""
-    patterns = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
-                if line.strip() and not line.startswith("#")]
-    for path in ROOT.rglob("*"):
-        if not path.is_file():
-            continue
-        relative = path.relative_to(ROOT).as_posix()
+    patterns = [(line.startswith("!"), line.lstrip("!")) for line in
+                (line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines())
+                if line and not line.startswith("#")]
+
+    def included(relative):
         parts = relative.split("/")
-        included = True
-        for pattern in patterns:
-            negate, pattern = pattern.startswith("!"), pattern.lstrip("!")
-            prefixes = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
-            if any(fnmatch.fnmatchcase(prefix, pattern) or fnmatch.fnmatchcase(prefix, pattern.replace("**/", ""))
-                   for prefix in prefixes):
-                included = negate
-        if included:
-            yield relative, path.stat().st_size
+        prefixes = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+        result = True
+        for negate, pattern in patterns:
+            if any(fnmatch.fnmatchcase(p, pattern) or fnmatch.fnmatchcase(p, pattern.replace("**/", ""))
+                   for p in prefixes):
+                result = negate
+        return result
+
+    reincluded = [pattern for negate, pattern in patterns if negate]
+    for folder, folders, files in os.walk(ROOT):
+        base = Path(folder).relative_to(ROOT).as_posix()
+
+        def relative(name):
+            return name if base == "." else f"{base}/{name}"
+
+        # an excluded folder is not entered unless a `!pattern` could bring something in it back
+        folders[:] = [f for f in folders if included(relative(f))
+                      or any(p.startswith(relative(f) + "/") for p in reincluded)]
+        for name in files:
+            if included(relative(name)):
+                yield relative(name), (Path(folder) / name).stat().st_size
 
 
 def test_the_build_context_holds_only_the_code():

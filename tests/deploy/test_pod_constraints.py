@@ -159,16 +159,16 @@ MIGRATION_URL_READ = any("MIGRATION_DATABASE_URL" in path.read_text() for path i
 
 @pytest.mark.xfail(not MIGRATION_URL_READ, strict=True,
                    reason="`smartcity migrate` does not read SMARTCITY_<SERVICE>_MIGRATION_DATABASE_URL yet (issue 10)")
-@pytest.mark.parametrize("service", SERVICES)
-def test_the_migration_init_container_migrates_under_the_pod_constraints(pod_broker, service):
+def test_each_migration_init_container_migrates_under_the_pod_constraints(pod_broker):
     docs = render(K8S)
-    database = recreate(f"smartcity_{service}_pod_test{SUFFIX}")
-    (migrate,) = containers(named(docs, "Deployment", service), init=True)
-    env = pod_environment(docs, service, migrate, pod_secrets(service, pod_broker, database), free_port())
-    init = in_pod(migrate["args"], env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    output, _ = init.communicate(timeout=120)
-    assert init.returncode == 0, f"the migration failed in the pod sandbox:\n{output[-3000:]}"
-    assert re.search(rf"{service}: [1-9]\d* migration", output), output
+    for service in SERVICES:
+        database = recreate(f"smartcity_{service}_pod_test{SUFFIX}")
+        (migrate,) = containers(named(docs, "Deployment", service), init=True)
+        env = pod_environment(docs, service, migrate, pod_secrets(service, pod_broker, database), free_port())
+        init = in_pod(migrate["args"], env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        output, _ = init.communicate(timeout=120)
+        assert init.returncode == 0, f"{service}: the migration failed in the pod sandbox:\n{output[-3000:]}"
+        assert re.search(rf"{service}: [1-9]\d* migration", output), output
 
 
 def test_each_service_starts_answers_ready_and_stops_under_the_pod_constraints(pod_broker, tmp_path):
