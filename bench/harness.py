@@ -360,6 +360,7 @@ def service_env(service, dsn, amqp_uri, **settings):
     prefix = f"SMARTCITY_{service.upper()}"
     return {**os.environ, "SMARTCITY_AMQP_URI": amqp_uri, f"{prefix}_DATABASE_URL": dsn,
             f"{prefix}_HTTP_ADDRESS": f"{HOST}:{bench_port(service)}", "SMARTCITY_LOG_LEVEL": "WARNING",
+            "SMARTCITY_RATE_LIMITS": "off",  # a benchmark is one client address sending as fast as it can
             **{f"{prefix}_{name.upper()}": str(value) for name, value in settings.items()}}
 
 

@@ -123,7 +123,7 @@ def main():
         for name, process in processes.items():
             wait_ready(name, process)
         secret = settings[SERVICES[0]].jwt_secret
-        tokens = {role: mint(secret, f"demo-{role}", [role], ttl_seconds=7 * 24 * 3600) for role in ROLES}
+        tokens = {role: mint(secret, f"demo-{role}", [role], ttl_seconds=24 * 3600) for role in ROLES}
         if joined and len(joined) < len(SERVICES):
             replay_history(settings, joined)
         load_demo(secret, tokens)
@@ -138,7 +138,7 @@ def main():
     print(f"  mail sink      http://127.0.0.1:{MAIL_PAGE_PORT}/   (SMTP 127.0.0.1:{SMTP_PORT}; files in {MAILDIR})")
     print("\n  RabbitMQ       amqp://guest:guest@127.0.0.1:5672/  exchanges: " +
           ", ".join(f"{name}.events" for name in SERVICES if name in EMITTERS))
-    print("\nDevelopment tokens (valid 7 days; `smartcity token --sub ID --roles R` mints more):")
+    print("\nDevelopment tokens (valid 24 hours; `smartcity token --sub ID --roles R` mints more):")
     for role, token in tokens.items():
         print(f"  {role:<13} {token}")
     print(f"\nTry: curl -s '{url_of('ideas')}/api/v1/ideas?municipality=gera' | python3 -m json.tool\n")

@@ -2,6 +2,9 @@
 
 Development tokens are HS256 with SMARTCITY_JWT_SECRET. With SMARTCITY_JWT_JWKS_URL set,
 RS256 tokens from the identity provider are verified against its published keys instead.
+When SMARTCITY_JWT_ISSUER / SMARTCITY_JWT_AUDIENCE are set (production requires both), a token
+must carry that `iss` / `aud`: another client of the same identity provider cannot sign in
+here. No token lives longer than SMARTCITY_JWT_MAX_TTL_SECONDS from its `iat` (or from now).
 """
 import time
 import warnings
@@ -9,11 +12,14 @@ from dataclasses import dataclass
 
 import jwt
 
+from shared.input_guard import text_problem
+
 # The documented development default is shorter than RFC 7518 recommends; production refuses
 # to start with it (shared.config), so the warning would only be noise here.
 warnings.filterwarnings("ignore", category=jwt.warnings.InsecureKeyLengthWarning)
 
 ROLES = ("citizen", "moderator", "staff", "board_member", "admin")
+MAX_SUBJECT_LENGTH = 255
 
 
 class AuthError(Exception):
@@ -43,8 +49,10 @@ class TokenVerifier:
         kwargs = {}
         if self.settings.jwt_audience:
             kwargs["audience"] = self.settings.jwt_audience
+            options["require"].append("aud")
         if self.settings.jwt_issuer:
             kwargs["issuer"] = self.settings.jwt_issuer
+            options["require"].append("iss")
         try:
             if self._jwks is not None:
                 key = self._jwks.get_signing_key_from_jwt(token).key
@@ -59,9 +67,17 @@ class TokenVerifier:
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
             raise AuthError(401, "invalid token: roles must be a list of strings")
         subject = claims["sub"]
-        if not isinstance(subject, str) or not subject:
-            raise AuthError(401, "invalid token: sub must be a non-empty string")
+        if not isinstance(subject, str) or not subject or len(subject) > MAX_SUBJECT_LENGTH or text_problem(subject):
+            raise AuthError(401, f"invalid token: sub must be text of 1 to {MAX_SUBJECT_LENGTH} characters")
+        self._check_lifetime(claims)
         return Principal(subject=subject, roles=frozenset(r for r in roles if r in ROLES))
+
+    def _check_lifetime(self, claims):
+        """Refuse a token meant to live longer than allowed: a stolen one would be good for years."""
+        # PyJWT has checked that both are integers (possibly as strings) and `iat` is not in the future
+        lifetime = int(claims["exp"]) - int(claims.get("iat", time.time()))
+        if lifetime > self.settings.jwt_max_ttl_seconds:
+            raise AuthError(401, f"invalid token: lives longer than {self.settings.jwt_max_ttl_seconds} s")
 
     def from_header(self, header):
         """The Principal of an `Authorization: Bearer …` header; None when there is no header."""

@@ -11,6 +11,7 @@ from nameko.extensions import DependencyProvider
 from shared import registry
 
 DEV_JWT_SECRET = "dev-secret-change-me"
+ENVIRONMENTS = ("development", "production")
 
 
 def env(name, default=None):
@@ -42,6 +43,11 @@ class Settings:
     outbox_min_age_seconds: float = 5.0
     max_body_bytes: int = 64 * 1024
     environment: str = "development"
+    jwt_max_ttl_seconds: int = 24 * 3600
+    rate_limits: bool = True  # False only for benchmarks and tests that measure something else
+    trusted_proxies: tuple = ()  # networks whose X-Forwarded-For names the client (the ingress)
+    http_header_timeout: float = 10.0  # request line and headers must arrive within this
+    http_read_timeout: float = 30.0  # a silent socket (and a request body) is given up after this
 
     def nameko_config(self):
         return {
@@ -76,12 +82,39 @@ def load(service):
         outbox_min_age_seconds=float(env("OUTBOX_MIN_AGE_SECONDS", "5")),
         max_body_bytes=int(env("MAX_BODY_BYTES", str(64 * 1024))),
         environment=env("ENV", "development"),
+        jwt_max_ttl_seconds=int(env("JWT_MAX_TTL_SECONDS", str(24 * 3600))),
+        rate_limits=_switch("RATE_LIMITS", env("RATE_LIMITS", "on")),
+        trusted_proxies=tuple(part.strip() for part in env("TRUSTED_PROXIES", "").split(",") if part.strip()),
+        http_header_timeout=float(env("HTTP_HEADER_TIMEOUT_SECONDS", "10")),
+        http_read_timeout=float(env("HTTP_READ_TIMEOUT_SECONDS", "30")),
     )
-    if settings.environment == "production" and settings.jwt_secret == DEV_JWT_SECRET and not settings.jwt_jwks_url:
-        raise RuntimeError(
-            "SMARTCITY_ENV=production needs SMARTCITY_JWT_JWKS_URL or a SMARTCITY_JWT_SECRET of its own"
-        )
+    _check_environment(settings)
     return settings
+
+
+def _switch(name, value):
+    if value not in ("on", "off"):
+        raise RuntimeError(f"SMARTCITY_{name} must be on or off, not {value!r}")
+    return value == "on"
+
+
+def _check_environment(settings):
+    """Refuse to start on settings that are only safe on a developer's machine.
+
+    SMARTCITY_ENV names the environment exactly: a typo ("prod", "Production") must not fall back
+    to the development defaults without anyone noticing.
+    """
+    if settings.environment not in ENVIRONMENTS:
+        raise RuntimeError(f"SMARTCITY_ENV must be one of {', '.join(ENVIRONMENTS)}, not {settings.environment!r}")
+    if settings.environment != "production":
+        return
+    missing = []
+    if settings.jwt_secret == DEV_JWT_SECRET and not settings.jwt_jwks_url:
+        missing.append("SMARTCITY_JWT_JWKS_URL (or a SMARTCITY_JWT_SECRET of its own)")
+    missing += [f"SMARTCITY_JWT_{name.upper()}" for name in ("issuer", "audience")
+                if not getattr(settings, f"jwt_{name}")]
+    if missing:
+        raise RuntimeError(f"SMARTCITY_ENV=production needs {', '.join(missing)}")
 
 
 def settings_of(container):

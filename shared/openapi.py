@@ -9,7 +9,8 @@ from shared.web import ApiEndpoint
 _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
 
 ERROR_RESPONSES = {
-    "400": "Malformed JSON body",
+    "400": "Malformed JSON body, or a header that is not text",
+    "408": "The body did not arrive in time",
     "401": "No token, or an invalid one",
     "403": "The token lacks a needed role",
     "404": "Not found",
@@ -63,10 +64,15 @@ def build(service, endpoints, version="1.0.0"):
         for status, text in ERROR_RESPONSES.items():
             if status in ("401", "403") and endpoint.roles is None:
                 continue
-            if status in ("413", "415") and endpoint.body_schema is None:
+            if status in ("408", "413", "415") and endpoint.body_schema is None:
                 continue
             operation["responses"][status] = {
                 "description": text, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        if endpoint.rate_limits is not None:
+            operation["responses"]["429"] = {
+                "description": f"Over the rate limit ({endpoint.rate_limits}); try again after Retry-After seconds",
+                "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         for method in endpoint.method.split(","):
             paths.setdefault(_path(endpoint.url), {})[method.lower()] = operation
     for path, operations in paths.items():

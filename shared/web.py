@@ -6,10 +6,11 @@ An endpoint declares what it accepts and who may call it:
     def submit(self, request):  # request.data, request.query_data, request.principal
         ...
 
-Errors are JSON: {"error": {"code", "message", "fields"?}} with 400 (malformed JSON),
-401 (no or invalid token), 403 (role), 404, 405, 409, 413 (body too large), 415, 422
-(a field failed validation; `fields` names each one). Everything declared here also feeds
-the generated OpenAPI document.
+Errors are JSON: {"error": {"code", "message", "fields"?}} with 400 (malformed JSON, nested
+too deep, or a header that is not text), 401 (no or invalid token), 403 (role), 404, 405,
+408 (body too slow), 409, 413 (body too large), 415, 422 (a field failed validation, NUL and lone
+surrogates included: `fields` names each one), 429 (over the route's rate limit, with
+Retry-After). Everything declared here also feeds the generated OpenAPI document.
 """
 import datetime
 import decimal
@@ -22,13 +23,14 @@ from functools import partial
 from eventlet.event import Event
 from marshmallow import RAISE, ValidationError
 from nameko.web.handlers import HttpRequestHandler
-from nameko.web.server import WebServer, WsgiApp
+from nameko.web.server import WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from shared import metrics
+from shared import http_guard, input_guard, metrics, ratelimit
 from shared.auth import ROLES, AuthError, TokenVerifier
-from shared.config import settings_of
+from shared.config import service_env, settings_of
+from shared.db import unit_of_work_provider
 from shared.errors import (Conflict, DomainError, Forbidden, Gone, InvalidInput, NotFound, Unauthorized,
                            Unavailable)
 
@@ -59,9 +61,15 @@ def status_of(error):
 class ApiError(Exception):
     """A request rejected by the HTTP layer itself (before any use case ran)."""
 
-    def __init__(self, status, code, message, fields=None):
+    def __init__(self, status, code, message, fields=None, headers=None):
         super().__init__(message)
-        self.status, self.code, self.message, self.fields = status, code, message, fields
+        self.status, self.code, self.message, self.fields, self.headers = status, code, message, fields, headers
+
+
+def _refuse(status, code, message, problems):
+    """Raise ApiError naming each place of `problems` ({place: [message]}), if there are any."""
+    if problems:
+        raise ApiError(status, code, message, problems)
 
 
 def _default(value):
@@ -88,12 +96,27 @@ def error_response(status, code, message, fields=None, headers=None):
     return json_response(status, {"error": error}, headers)
 
 
-class JsonWebServer(WebServer):
-    """nameko's WebServer with JSON 404/405 bodies and one token verifier per service."""
+class JsonWebServer(http_guard.GuardedWebServer):
+    """nameko's WebServer (with timeouts for slow clients) with JSON 404/405 bodies and one token
+    verifier per service."""
 
     def setup(self):
         self.verifier = TokenVerifier(settings_of(self.container))
         self.max_body_bytes = settings_of(self.container).max_body_bytes
+        self.trusted_proxies = ratelimit.trusted_networks(settings_of(self.container).trusted_proxies)
+        self._limiter = None
+
+    def limit(self, operation, limits, request):
+        """Count the request against the route's limits; 429 with Retry-After when one is used up."""
+        if self._limiter is None:
+            self._limiter = ratelimit.RateLimiter(unit_of_work_provider(self.container).pool)
+        address = ratelimit.client_address(request.remote_addr, request.headers.get("X-Forwarded-For"),
+                                           self.trusted_proxies)
+        subject = request.principal.subject if request.principal else None
+        try:
+            self._limiter.check(operation, limits, subject, address)
+        except ratelimit.Limited as exc:
+            raise ApiError(429, "too_many_requests", str(exc), headers={"Retry-After": str(exc.retry_after)}) from None
 
     def get_wsgi_app(self):
         return JsonWsgiApp(self)
@@ -117,7 +140,7 @@ class ApiEndpoint(HttpRequestHandler):
     server = JsonWebServer()
 
     def __init__(self, method, url, *, body=None, query=None, response=None, roles=None,
-                 status=200, summary=None, tags=None, **kwargs):
+                 status=200, summary=None, tags=None, limits=None, **kwargs):
         self.body_schema = body() if isinstance(body, type) else body
         self.query_schema = query() if isinstance(query, type) else query
         self.response_schema = response() if isinstance(response, type) else response
@@ -125,9 +148,18 @@ class ApiEndpoint(HttpRequestHandler):
         self.status = status
         self.summary = summary
         self.tags = tags
+        self.declared_limits = limits
+        self.rate_limits = None  # resolved in setup: declared, configured or the default for anonymous writes
         # Refusals are answers, not faults: nameko logs them briefly instead of with a traceback.
         kwargs.setdefault("expected_exceptions", (DomainError, ApiError, AuthError, ValidationError))
         super().__init__(method, url, **kwargs)
+
+    def setup(self):
+        super().setup()
+        settings = settings_of(self.container)
+        override = service_env(self.container.service_name, f"RATE_LIMIT_{self.method_name.upper()}")
+        self.rate_limits = ratelimit.limits_for(self.declared_limits, self.method, self.roles, override,
+                                                settings.rate_limits)
 
     def handle_request(self, request):
         started = time.perf_counter()
@@ -148,12 +180,18 @@ class ApiEndpoint(HttpRequestHandler):
         return response
 
     def _prepare(self, request):
+        _refuse(400, "bad_header", "a request header is not valid text", input_guard.mapping_problems(
+            request.headers.items()))
         request.principal = self.server.verifier.from_header(request.headers.get("Authorization"))
         if self.roles is not None:
             if request.principal is None:
                 raise AuthError(401, "a bearer token is required")
             if not request.principal.has_any(self.roles):
                 raise AuthError(403, f"needs one of the roles: {', '.join(sorted(self.roles))}")
+        if self.rate_limits is not None:
+            self.server.limit(self.method_name, self.rate_limits, request)
+        _refuse(422, "validation_failed", "invalid path", input_guard.mapping_problems(request.path_values.items()))
+        _refuse(422, "validation_failed", "invalid query", input_guard.mapping_problems(request.args.items(multi=True)))
         request.query_data = self._load(self.query_schema, request.args.to_dict(), "query") if self.query_schema else {}
         request.data = self._load(self.body_schema, self._json_body(request), "body") if self.body_schema else None
 
@@ -162,23 +200,30 @@ class ApiEndpoint(HttpRequestHandler):
             raise ApiError(413, "payload_too_large", f"request body exceeds {self.server.max_body_bytes} bytes")
         if request.mimetype != "application/json":
             raise ApiError(415, "unsupported_media_type", "send the body as application/json")
-        raw = request.get_data(cache=False)
+        raw = http_guard.read_within(request, settings_of(self.container).http_read_timeout)
+        if raw is None:
+            raise ApiError(408, "request_timeout", "the request body did not arrive in time")
         if len(raw) > self.server.max_body_bytes:
             raise ApiError(413, "payload_too_large", f"request body exceeds {self.server.max_body_bytes} bytes")
+        if input_guard.json_depth_exceeds(raw):
+            raise ApiError(400, "malformed_json", f"request body nests deeper than {input_guard.MAX_JSON_DEPTH} levels")
         try:
             payload = json.loads(raw)
         except ValueError as exc:
             raise ApiError(400, "malformed_json", f"request body is not valid JSON: {exc}") from None
         if not isinstance(payload, dict):
             raise ApiError(400, "malformed_json", "request body must be a JSON object")
+        _refuse(422, "validation_failed", "invalid body", input_guard.payload_problems(payload))
         return payload
 
     @staticmethod
     def _load(schema, payload, where):
         try:
-            return schema.load(payload, unknown=RAISE)
+            loaded = schema.load(payload, unknown=RAISE)
         except ValidationError as exc:
             raise ApiError(422, "validation_failed", f"invalid {where}", exc.messages) from None
+        _refuse(422, "validation_failed", f"invalid {where}", input_guard.time_problems(loaded))
+        return loaded
 
     def response_from_result(self, result):
         if isinstance(result, Response):
@@ -193,7 +238,7 @@ class ApiEndpoint(HttpRequestHandler):
     def response_from_exception(self, exc):
         service = self.container.service_name
         if isinstance(exc, ApiError):
-            response = error_response(exc.status, exc.code, exc.message, exc.fields)
+            response = error_response(exc.status, exc.code, exc.message, exc.fields, exc.headers)
             code = exc.code
         elif isinstance(exc, DomainError):
             status, code = status_of(exc)

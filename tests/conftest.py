@@ -21,6 +21,8 @@ TEST_ENV = {
     "SMARTCITY_IDEAS_MILESTONE_CHECK_SECONDS": "0.3",
     "SMARTCITY_VOTING_DECISION_CHECK_SECONDS": "0.3",
     "SMARTCITY_LOG_FORMAT": "text",
+    # Every test comes from 127.0.0.1: limits are on only in tests/security/test_rate_limits.py.
+    "SMARTCITY_RATE_LIMITS": "off",
 }
 for _name, _n in SERVICES.items():
     TEST_ENV[f"SMARTCITY_{_name.upper()}_DATABASE_URL"] = (

@@ -5,6 +5,7 @@ from nameko.rpc import rpc
 from shared.auth import Principal
 from shared.db import UnitOfWorkProvider
 from shared.ops import OpsEndpoints
+from shared.ratelimit import Limits
 from shared.rpc import EXPECTED
 from shared.subscriber import subscribe
 from shared.timer import every
@@ -48,6 +49,7 @@ class IdeasService(OpsEndpoints):
 
     # --- ideas ---
     @api("POST", "/api/v1/ideas", body=NewIdea, roles=AUTHENTICATED, status=201, response=IdeaOut, tags=IDEAS,
+         limits=Limits(subject="30/hour", address="300/hour"),
          summary="Submit an idea (the token's subject is its author)")
     def submit_idea(self, request):
         return use_cases.submit_idea(self.uow, SubmitIdea(author_id=request.principal.subject, **request.data))

@@ -2,6 +2,7 @@
 from shared.db import UnitOfWorkProvider
 from shared.events import schema_for
 from shared.ops import OpsEndpoints
+from shared.ratelimit import Limits
 from shared.subscriber import subscribe
 from shared.timer import every
 from shared.web import AUTHENTICATED, api
@@ -49,6 +50,7 @@ class NotificationsService(OpsEndpoints):
 
     # --- subscribers (double opt-in; the links in mails carry a token, no login needed) ---
     @api("POST", "/api/v1/subscribers", body=NewSubscriber, status=202, tags=SUBSCRIBERS,
+         limits=Limits(subject="10/hour", address="30/hour"),
          summary="Subscribe an e-mail address: sends the confirmation mail (a bearer token links the account)")
     def new_subscriber(self, request):
         body = request.data

@@ -6,6 +6,7 @@ from shared import rpc
 from shared.config import Setting
 from shared.db import UnitOfWorkProvider
 from shared.ops import OpsEndpoints
+from shared.ratelimit import Limits
 from shared.subscriber import subscribe
 from shared.timer import every
 from shared.web import AUTHENTICATED, api
@@ -19,6 +20,8 @@ from .schemas import (BallotOut, BoardVoteBody, DecisionOut, DecisionQuery, NewD
                       RankingQuery, RoundOut, RoundQuery, ThresholdBody, ThresholdOut, VotableIdeaOut, VoteOut)
 
 CITIZENS, STAFF, BOARD = ("citizen",), ("staff",), ("board_member",)
+# A citizen clicks a few supports a minute; one address may be a whole city office behind NAT.
+VOTE_LIMITS = Limits(subject="60/minute", address="600/minute")
 VOTES, ROUNDS, BOARD_TAG = ["support votes"], ["rounds"], ["board decisions"]
 
 # The ideas service's event type -> (the status it sets, the data field with its time)
@@ -61,11 +64,13 @@ class VotingService(OpsEndpoints):
         return use_cases.rankings(self.uow, Rankings(query["municipality"], query.get("field"), query["limit"]))
 
     @api("POST", "/api/v1/ideas/<uuid:idea_id>/votes", roles=CITIZENS, response=VoteOut, tags=VOTES,
+         limits=VOTE_LIMITS,
          summary="Support an idea (again: same result, no second vote)")
     def cast_vote(self, request, idea_id):
         return use_cases.cast_vote(self.uow, CastVote(idea_id, request.principal.subject), self.support_threshold)
 
     @api("DELETE", "/api/v1/ideas/<uuid:idea_id>/votes", roles=CITIZENS, response=VoteOut, tags=VOTES,
+         limits=VOTE_LIMITS,
          summary="Withdraw support while its round is open")
     def withdraw_vote(self, request, idea_id):
         return use_cases.withdraw_vote(self.uow, WithdrawVote(idea_id, request.principal.subject),
