@@ -101,3 +101,55 @@ def test_rs256_tokens_verify_against_the_identity_providers_jwks(monkeypatch, jw
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     with pytest.raises(AuthError):
         verifier.verify(jwt.encode(claims, other, "RS256", headers={"kid": "k1"}))
+
+
+# --- issue 11: audience and issuer, lifetime, the production setting ------------------------------
+
+def test_a_token_without_the_configured_audience_or_issuer_is_refused(monkeypatch):
+    monkeypatch.delenv("SMARTCITY_JWT_JWKS_URL", raising=False)
+    monkeypatch.setenv("SMARTCITY_JWT_AUDIENCE", "smartcity")
+    monkeypatch.setenv("SMARTCITY_JWT_ISSUER", "https://login.example.org/realms/city")
+    settings = config.load("ideas")
+    verifier = TokenVerifier(settings)
+    good = mint(settings.jwt_secret, "u", ["citizen"], issuer=settings.jwt_issuer, audience="smartcity")
+    assert verifier.verify(good).subject == "u"
+    for token in (mint(settings.jwt_secret, "u", ["citizen"], issuer=settings.jwt_issuer),
+                  mint(settings.jwt_secret, "u", ["citizen"], audience="smartcity"),
+                  mint(settings.jwt_secret, "u", ["citizen"], issuer=settings.jwt_issuer, audience="another-app"),
+                  mint(settings.jwt_secret, "u", ["citizen"], issuer="https://evil.example", audience="smartcity")):
+        with pytest.raises(AuthError) as refused:
+            verifier.verify(token)
+        assert refused.value.status == 401
+
+
+def test_a_token_that_lives_longer_than_the_maximum_is_refused(settings):
+    verifier = TokenVerifier(settings)
+    assert verifier.verify(mint(settings.jwt_secret, "u", ["citizen"], ttl_seconds=settings.jwt_max_ttl_seconds))
+    with pytest.raises(AuthError, match="lives longer"):
+        verifier.verify(mint(settings.jwt_secret, "u", ["citizen"], ttl_seconds=100 * 365 * 24 * 3600))
+    # without iat, the time left counts
+    claims = {"sub": "u", "roles": ["citizen"], "exp": int(time.time()) + 10 * 365 * 24 * 3600}
+    with pytest.raises(AuthError, match="lives longer"):
+        verifier.verify(jwt.encode(claims, settings.jwt_secret, "HS256"))
+    # an iat in the future does not stretch the lifetime
+    with pytest.raises(AuthError):
+        verifier.verify(jwt.encode({**claims, "iat": claims["exp"] - 60}, settings.jwt_secret, "HS256"))
+
+
+@pytest.mark.parametrize("value", ["prod", "Production", "staging"])
+def test_an_environment_name_that_is_not_known_stops_the_service(monkeypatch, value):
+    monkeypatch.setenv("SMARTCITY_ENV", value)
+    with pytest.raises(RuntimeError, match="SMARTCITY_ENV must be one of development, production"):
+        config.load("ideas")
+
+
+def test_production_needs_issuer_and_audience(monkeypatch):
+    monkeypatch.setenv("SMARTCITY_ENV", "production")
+    monkeypatch.setenv("SMARTCITY_JWT_JWKS_URL", "https://login.example.org/realms/city/protocol/openid-connect/certs")
+    monkeypatch.delenv("SMARTCITY_JWT_ISSUER", raising=False)
+    monkeypatch.delenv("SMARTCITY_JWT_AUDIENCE", raising=False)
+    with pytest.raises(RuntimeError, match="SMARTCITY_JWT_ISSUER, SMARTCITY_JWT_AUDIENCE"):
+        config.load("ideas")
+    monkeypatch.setenv("SMARTCITY_JWT_ISSUER", "https://login.example.org/realms/city")
+    monkeypatch.setenv("SMARTCITY_JWT_AUDIENCE", "smartcity")
+    assert config.load("ideas").environment == "production"
