@@ -107,6 +107,18 @@ def confirmation_expired(expires_at, now):
     return expires_at is None or now >= expires_at
 
 
+def account_to_link(subscriber, linked_elsewhere):
+    """The account an address is linked to when its owner confirms, or None.
+
+    Only the account that asked for this confirmation, only if the address has none yet and that
+    account is not linked to another address: subscribing never moves an address to an account.
+    """
+    pending = subscriber["pending_subject"]
+    if pending is None or subscriber["subject"] is not None or linked_elsewhere:
+        return None
+    return pending
+
+
 # --- digests ------------------------------------------------------------------------------
 
 def group_for_digest(items):

@@ -3,8 +3,8 @@ import json
 
 from psycopg2.extras import execute_values
 
-SUBSCRIBER_COLUMNS = ("id, email, language, digest, subject, access_token, confirm_token, confirm_expires_at,"
-                      " created_at, confirmed_at, unsubscribed_at")
+SUBSCRIBER_COLUMNS = ("id, email, language, digest, subject, pending_subject, access_token, confirm_token,"
+                      " confirm_expires_at, created_at, confirmed_at, unsubscribed_at")
 WEBHOOK_COLUMNS = ("id, url, event_types, municipality, description, created_at, consecutive_failures,"
                    " disabled_at")
 ANNOUNCEMENT_COLUMNS = "id, municipality, title, starts_at, place, link, description, created_at"
@@ -41,23 +41,28 @@ class NotificationsRepository:
     def add_subscriber(self, subscriber):
         self.cur.execute(
             f"INSERT INTO subscribers ({SUBSCRIBER_COLUMNS}) VALUES (%(id)s, %(email)s, %(language)s, %(digest)s,"
-            " %(subject)s, %(access_token)s, %(confirm_token)s, %(confirm_expires_at)s, %(created_at)s,"
+            " %(subject)s, %(pending_subject)s, %(access_token)s, %(confirm_token)s, %(confirm_expires_at)s, %(created_at)s,"
             " %(confirmed_at)s, %(unsubscribed_at)s)",
             subscriber,
         )
 
-    def restart_opt_in(self, subscriber_id, language, digest, subject, confirm_token, expires_at):
-        """A pending or unsubscribed address subscribes again: new confirmation, no consent yet."""
+    def restart_opt_in(self, subscriber_id, language, digest, pending_subject, confirm_token, expires_at):
+        """A pending or unsubscribed address subscribes again: new confirmation, no consent yet.
+
+        The linked account (subject) stays as it is; who asked now is only remembered.
+        """
         self.cur.execute(
-            "UPDATE subscribers SET language = %s, digest = %s, subject = coalesce(%s, subject), confirm_token = %s,"
+            "UPDATE subscribers SET language = %s, digest = %s, pending_subject = %s, confirm_token = %s,"
             " confirm_expires_at = %s, confirmed_at = NULL, unsubscribed_at = NULL WHERE id = %s",
-            (language, digest, subject, confirm_token, expires_at, subscriber_id),
+            (language, digest, pending_subject, confirm_token, expires_at, subscriber_id),
         )
 
-    def confirm(self, subscriber_id, now):
+    def confirm(self, subscriber_id, now, subject):
+        """Record consent; `subject` (or None) is the account the address is linked to from now on."""
         self.cur.execute(
-            f"UPDATE subscribers SET confirmed_at = %s, confirm_token = NULL, confirm_expires_at = NULL"
-            f" WHERE id = %s RETURNING {SUBSCRIBER_COLUMNS}", (now, subscriber_id))
+            f"UPDATE subscribers SET confirmed_at = %s, confirm_token = NULL, confirm_expires_at = NULL,"
+            f" subject = coalesce(subject, %s), pending_subject = NULL WHERE id = %s RETURNING {SUBSCRIBER_COLUMNS}",
+            (now, subject, subscriber_id))
         return self.cur.fetchone()
 
     def unsubscribe(self, subscriber_id, now):

@@ -51,7 +51,8 @@ class NotificationsService(OpsEndpoints):
     # --- subscribers (double opt-in; the links in mails carry a token, no login needed) ---
     @api("POST", "/api/v1/subscribers", body=NewSubscriber, status=202, tags=SUBSCRIBERS,
          limits=Limits(subject="10/hour", address="30/hour"),
-         summary="Subscribe an e-mail address: sends the confirmation mail (a bearer token links the account)")
+         summary="Subscribe an e-mail address: sends the confirmation mail (202 for every address); a bearer"
+                 " token's account is linked once the address's owner confirms")
     def new_subscriber(self, request):
         body = request.data
         command = Subscribe(email=body["email"], language=body["language"], digest=body["digest"],

@@ -20,7 +20,7 @@ from dataclasses import asdict
 from datetime import timedelta
 from itertools import groupby
 
-from shared.errors import Conflict, Gone, NotFound, Unauthorized, found
+from shared.errors import Gone, NotFound, Unauthorized, found
 
 from . import domain
 from .channels import Mail
@@ -99,8 +99,10 @@ def notify(uow, command, digest_hour):
 def subscribe(uow, command, confirm_hours):
     """Start the double opt-in: a confirmation mail with a one-time link; nothing else is sent before.
 
-    The answer is the same whether the address is new, pending or already confirmed, so it tells
-    nobody who subscribed. A confirmed address stays as it is (changes go through its own links).
+    The answer is the same for every address, new, pending, unsubscribed or confirmed, with or
+    without a bearer token, so it tells nobody who subscribed. A confirmed address stays as it is
+    (changes go through its own links). The caller's account is linked to the address only when
+    the address's owner confirms (see `confirm`): nobody takes over another's address by asking.
     """
     topics = sorted({domain.topic(**subscription) for subscription in command.subscriptions})
     with uow:
@@ -108,17 +110,13 @@ def subscribe(uow, command, confirm_hours):
         existing = repo.subscriber_by_email(command.email, for_update=True)
         if existing is not None and existing["confirmed_at"] and not existing["unsubscribed_at"]:
             return
-        if command.subject is not None:
-            linked = repo.subscriber_by_subject(command.subject)
-            if linked is not None and (existing is None or linked["id"] != existing["id"]):
-                raise Conflict("your account is already linked to another address; change that one",
-                               {"email": ["your account already subscribed with another address"]})
         confirm_token, expires_at = _token(), now + timedelta(hours=confirm_hours)
         if existing is None:
             subscriber_id = uuid.uuid4()
             repo.add_subscriber({
                 "id": subscriber_id, "email": command.email, "language": command.language,
-                "digest": command.digest, "subject": command.subject, "access_token": _token(),
+                "digest": command.digest, "subject": None, "pending_subject": command.subject,
+                "access_token": _token(),
                 "confirm_token": confirm_token, "confirm_expires_at": expires_at, "created_at": now,
                 "confirmed_at": None, "unsubscribed_at": None})
         else:
@@ -132,13 +130,17 @@ def subscribe(uow, command, confirm_hours):
 
 
 def confirm(uow, command):
-    """The one-time link of the confirmation mail: records the consent and its time."""
+    """The one-time link of the confirmation mail: records the consent and its time, and links the
+    address to the account that asked for it, if any (domain.account_to_link)."""
     with uow:
-        now = uow.now()
-        subscriber = found(uow.repo.subscriber_by_confirm_token(command.token, for_update=True), "confirmation link (unknown or already used)")
+        now, repo = uow.now(), uow.repo
+        subscriber = found(repo.subscriber_by_confirm_token(command.token, for_update=True),
+                           "confirmation link (unknown or already used)")
         if domain.confirmation_expired(subscriber["confirm_expires_at"], now):
             raise Gone("the confirmation link has expired; subscribe again", {"token": ["expired"]})
-        subscriber = uow.repo.confirm(subscriber["id"], now)
+        pending = subscriber["pending_subject"]
+        linked_elsewhere = pending is not None and repo.subscriber_by_subject(pending) is not None
+        subscriber = repo.confirm(subscriber["id"], now, domain.account_to_link(subscriber, linked_elsewhere))
     return {"status": "confirmed", "confirmed_at": subscriber["confirmed_at"]}
 
 

@@ -173,10 +173,44 @@ def test_an_expired_link_answers_410_gone_and_managing_without_a_token_401_unaut
 
 
 def test_an_account_links_one_address_only(notifications_api, auth, mailbox):
-    subscribe(notifications_api, "fritz@example.org", headers=auth("citizen", subject="fritz"))
-    response = notifications_api("POST", "/api/v1/subscribers", json={"email": "fritz@work.example.org"},
-                                 headers=auth("citizen", subject="fritz"))
-    assert response.status_code == 409 and "email" in response.json()["error"]["fields"]
+    subscribed(notifications_api, mailbox, "fritz@example.org", headers=auth("citizen", subject="fritz"))
+    subscribed(notifications_api, mailbox, "fritz@work.example.org", headers=auth("citizen", subject="fritz"))
+    mine = notifications_api("GET", "/api/v1/subscriber", headers=auth("citizen", subject="fritz"))
+    assert mine.json()["subscriber"]["email"] == "fritz@example.org"
+
+
+# --- issue 11: nobody takes over an address, and subscribing reveals nothing about one ----------------
+
+@pytest.mark.parametrize("victim_state", ["pending", "unsubscribed"])
+def test_subscribing_someone_elses_address_with_my_token_gives_me_nothing_of_theirs(
+        notifications_api, notifications_sql, auth, mailbox, victim_state):
+    vera, mallory = auth("citizen", subject="vera"), auth("citizen", subject="mallory")
+    if victim_state == "pending":
+        subscribe(notifications_api, "vera@example.org", GERA_NEWS, headers=vera)
+        token = links_in(mailbox.wait(1, to="vera@example.org")[0])["unsubscribe"]
+    else:
+        token = subscribed(notifications_api, mailbox, "vera@example.org", GERA_NEWS, headers=vera)
+        assert notifications_api("POST", f"/api/v1/unsubscribe?token={token}").status_code == 200
+    before = notifications_sql("SELECT subject FROM subscribers")
+    subscribe(notifications_api, "vera@example.org", [], headers=mallory)
+    assert notifications_sql("SELECT subject FROM subscribers") == before
+    for method in ("GET", "PATCH", "DELETE"):  # mallory's token names no subscriber at all
+        body = {"language": "en"} if method == "PATCH" else None
+        assert notifications_api(method, "/api/v1/subscriber", json=body, headers=mallory).status_code == 404
+    assert notifications_api("GET", f"/api/v1/subscriber?token={token}").status_code == 200  # vera's link works
+
+
+def test_the_answer_to_subscribing_is_the_same_for_every_address(notifications_api, auth, mailbox):
+    subscribed(notifications_api, mailbox, "active@example.org", headers=auth("citizen", subject="owner"))
+    subscribe(notifications_api, "pending@example.org")
+    token = subscribed(notifications_api, mailbox, "gone@example.org")
+    notifications_api("POST", f"/api/v1/unsubscribe?token={token}")
+    answers = set()
+    for email in ("new@example.org", "pending@example.org", "active@example.org", "gone@example.org"):
+        for headers in ({}, auth("citizen", subject="owner"), auth("citizen", subject="stranger")):
+            response = notifications_api("POST", "/api/v1/subscribers", json={"email": email}, headers=headers)
+            answers.add((response.status_code, response.text))
+    assert answers == {(202, '{"status": "confirmation_sent"}')}
 
 
 def test_the_demo_data_loads_once_through_the_api(notifications_api, notifications_settings, mailbox):

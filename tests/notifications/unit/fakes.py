@@ -69,14 +69,16 @@ class FakeNotificationsRepository:
         assert self.subscriber_by_email(subscriber["email"]) is None, "unique index subscribers_email"
         self.subscriber_rows[subscriber["id"]] = _pick(subscriber, SUBSCRIBER_FIELDS)
 
-    def restart_opt_in(self, subscriber_id, language, digest, subject, confirm_token, expires_at):
+    def restart_opt_in(self, subscriber_id, language, digest, pending_subject, confirm_token, expires_at):
         row = self.subscriber_rows[subscriber_id]
-        row.update(language=language, digest=digest, subject=row["subject"] if subject is None else subject,
-                   confirm_token=confirm_token, confirm_expires_at=expires_at, confirmed_at=None, unsubscribed_at=None)
+        row.update(language=language, digest=digest, pending_subject=pending_subject, confirm_token=confirm_token,
+                   confirm_expires_at=expires_at, confirmed_at=None, unsubscribed_at=None)
 
-    def confirm(self, subscriber_id, now):
+    def confirm(self, subscriber_id, now, subject):
         row = self.subscriber_rows[subscriber_id]
-        row.update(confirmed_at=now, confirm_token=None, confirm_expires_at=None)
+        assert subject is None or self.subscriber_by_subject(subject) is None, "unique index subscribers_subject"
+        row.update(confirmed_at=now, confirm_token=None, confirm_expires_at=None, subject=row["subject"] or subject,
+                   pending_subject=None)
         return _pick(row, SUBSCRIBER_FIELDS)
 
     def unsubscribe(self, subscriber_id, now):

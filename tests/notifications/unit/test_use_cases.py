@@ -17,7 +17,7 @@ from services.notifications.rendering import Renderer
 from services.notifications.service import notify_command
 from shared.domain import MUNICIPAL_TZ
 from shared.envelope import make_event, parse_event
-from shared.errors import Conflict, Gone, NotFound, Unauthorized
+from shared.errors import Gone, NotFound, Unauthorized
 from tests.fakes import Clock, FakeUnitOfWork
 from tests.notifications.unit.fakes import SETTINGS, FakeMailer, FakeNotificationsRepository, FakeWebhooks
 
@@ -220,8 +220,9 @@ def test_webhooks_get_only_the_event_types_and_municipality_they_asked_for(uow, 
 def test_subscribing_records_a_pending_subscriber_and_one_confirmation_mail(uow, repo):
     assert subscribe(uow, "Anna@Example.org", GERA_NEWS, subject="anna", language="en", digest="weekly") is None
     [subscriber] = repo.subscriber_rows.values()
-    assert (subscriber["email"], subscriber["language"], subscriber["digest"], subscriber["subject"]) == (
+    assert (subscriber["email"], subscriber["language"], subscriber["digest"], subscriber["pending_subject"]) == (
         "Anna@Example.org", "en", "weekly", "anna")
+    assert subscriber["subject"] is None  # linked only once the address's owner confirms
     assert subscriber["confirmed_at"] is None and subscriber["confirm_expires_at"] == NOW + timedelta(hours=72)
     assert len(subscriber["confirm_token"]) >= 40 and subscriber["access_token"] != subscriber["confirm_token"]
     assert repo.topics_of(subscriber["id"]) == ["announcements:gera", "pilot_decisions:gera"]
@@ -260,16 +261,35 @@ def test_an_unsubscribed_address_opts_in_again_from_the_start(uow, repo):
     assert again["confirm_token"] and repo.topics_of(again["id"]) == ["pilot_decisions:gera"]
 
 
-def test_an_account_links_one_address_only(uow, repo):
+def test_the_account_is_linked_when_the_address_owner_confirms(uow, repo):
     subscribe(uow, "fritz@example.org", subject="fritz")
-    before = copy.deepcopy(vars(repo))
-    with pytest.raises(Conflict) as refused:
-        subscribe(uow, "fritz@work.example.org", subject="fritz")
-    assert refused.value.message == "your account is already linked to another address; change that one"
-    assert refused.value.fields == {"email": ["your account already subscribed with another address"]}
-    assert vars(repo) == before
-    subscribe(uow, "fritz@example.org", subject="fritz")  # its own address again: a fresh link
-    assert len(repo.subscriber_rows) == 1 and len(repo.delivery_rows) == 2
+    assert repo.subscriber_by_subject("fritz") is None
+    fritz = subscribed(uow, "fritz@example.org", subject="fritz")
+    assert fritz["subject"] == "fritz" and fritz["pending_subject"] is None
+
+
+def test_an_account_links_one_address_only_and_asking_again_reveals_nothing(uow, repo):
+    subscribed(uow, "fritz@example.org", subject="fritz")
+    assert subscribe(uow, "fritz@work.example.org", subject="fritz") is None  # the same answer as for any address
+    work = subscribed(uow, "fritz@work.example.org", subject="fritz")
+    assert work["confirmed_at"] is not None and work["subject"] is None  # confirmed, but not linked
+    assert repo.subscriber_by_subject("fritz")["email"] == "fritz@example.org"
+
+
+@pytest.mark.parametrize("victim_state", ["pending", "unsubscribed"])
+def test_subscribing_another_persons_address_never_hands_it_to_my_account(uow, repo, victim_state):
+    victim = subscribed(uow, "vera@example.org", GERA_NEWS, subject="vera")
+    if victim_state == "pending":
+        repo.subscriber_rows.clear()
+        subscribe(uow, "vera@example.org", GERA_NEWS)
+        victim = repo.subscriber_by_email("vera@example.org")
+    else:
+        use_cases.unsubscribe(uow, Unsubscribe(victim["access_token"]))
+    subscribe(uow, "vera@example.org", subject="mallory")
+    record = repo.subscriber_by_email("vera@example.org")
+    assert record["subject"] == victim["subject"] and repo.subscriber_by_subject("mallory") is None
+    with pytest.raises(NotFound):  # mallory's token names no subscriber: nothing to export, change or delete
+        use_cases.export_subscriber(uow, ExportSubscriber(token=None, subject="mallory"))
 
 
 def test_the_confirmation_link_records_consent_and_its_time_once(uow, repo, clock):
