@@ -33,7 +33,7 @@ DELIVERIES = Counter("smartcity_notifications_deliveries_total",
 def build_channels(settings):
     """The real Channels: mail over SMTP (mail.Mailer), signed POSTs to webhooks (webhook.post_all)."""
     return Channels(settings, Renderer(), Mailer(settings).send_all,
-                    partial(webhook.post_all, timeout=settings.webhook_timeout))
+                    partial(webhook.post_all, timeout=settings.webhook_timeout, allowed=settings.webhook_allow))
 
 
 class ChannelsProvider(DependencyProvider):

@@ -1,8 +1,10 @@
 """The notifications domain: who hears of what, when digests go out, retry timing. Pure: no I/O."""
 import hashlib
 import hmac
+import ipaddress
 import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from shared.domain import MUNICIPAL_TZ
 
@@ -140,6 +142,51 @@ def group_for_digest(items):
 
 SIGNATURE_HEADER = "X-SmartCity-Signature"
 TIMESTAMP_HEADER = "X-SmartCity-Timestamp"
+
+
+# Names that reach a cloud provider's instance metadata (credentials!) from inside its network.
+METADATA_HOSTS = frozenset({"metadata", "metadata.google.internal", "metadata.goog", "instance-data",
+                            "instance-data.ec2.internal", "metadata.azure.internal"})
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def webhook_url_problem(url):
+    """Why a webhook URL is refused before its host is even resolved, or None."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return "must be an http or https URL"
+    if parts.username is not None or parts.password is not None:
+        return "must not contain credentials (user:password@)"
+    if not parts.hostname:
+        return "must name a host"
+    if parts.hostname.rstrip(".").lower() in METADATA_HOSTS:
+        return "must not name a cloud metadata service"
+    try:
+        parts.port
+    except ValueError:
+        return "has an invalid port"
+    return None
+
+
+def address_problem(address, allowed):
+    """Why a webhook may not be sent to this resolved IP address, or None.
+
+    Only public unicast addresses: no private, loopback, link-local (cloud metadata at
+    169.254.169.254), shared, reserved, unspecified or multicast ones, IPv4 or IPv6, also when
+    wrapped in an IPv4-mapped or NAT64 IPv6 address; `allowed` (networks from configuration)
+    names exceptions.
+    """
+    inner = address
+    if address.version == 6:
+        if address.ipv4_mapped is not None:
+            inner = address.ipv4_mapped
+        elif address in _NAT64:
+            inner = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if any(candidate in network for network in allowed for candidate in (address, inner)):
+        return None
+    if inner.is_multicast or not inner.is_global:
+        return "resolves to a private, loopback, link-local or other non-public address"
+    return None
 
 
 def signature(secret, timestamp, body):

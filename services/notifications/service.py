@@ -7,7 +7,7 @@ from shared.subscriber import subscribe
 from shared.timer import every
 from shared.web import AUTHENTICATED, api
 
-from . import use_cases
+from . import use_cases, webhook
 from .commands import (ChangeSubscriber, Confirm, DeleteWebhook, EnableWebhook, EraseSubscriber, ExportSubscriber,
                        ListAnnouncements, ListDeliveries, MarkAllRead, MarkRead, Notify, PostAnnouncement,
                        RegisterWebhook, ShowFeed, Subscribe, Unsubscribe)
@@ -130,12 +130,14 @@ class NotificationsService(OpsEndpoints):
 
     # --- webhooks for other city systems ---
     @api("POST", "/api/v1/webhooks", body=NewWebhook, roles=STAFF, status=201, response=WebhookCreated,
-         tags=WEBHOOKS, summary="Register a webhook; the answer holds its signing secret, shown only once")
+         tags=WEBHOOKS, summary="Register a webhook (public destinations only, checked after DNS resolution); the answer"
+                 " holds its signing secret, shown only once")
     def register_webhook(self, request):
         body = request.data
         command = RegisterWebhook(url=body["url"], event_types=tuple(body["event_types"]),
                                   municipality=body["municipality"], description=body["description"])
-        return use_cases.register_webhook(self.uow, command)
+        allowed = self.channels.settings.webhook_allow
+        return use_cases.register_webhook(self.uow, command, lambda url: webhook.destination_problem(url, allowed))
 
     @api("GET", "/api/v1/webhooks", roles=STAFF, response=WebhookOut(many=True), tags=WEBHOOKS)
     def list_webhooks(self, request):

@@ -2,6 +2,7 @@
 
 The defaults send mail to the local SMTP sink that `make run` starts (scripts/smtp_sink.py).
 """
+import ipaddress
 from dataclasses import dataclass
 
 from shared.config import service_env
@@ -25,6 +26,7 @@ class NotificationSettings:
     email_max_attempts: int  # transient SMTP failures before a mail counts as failed
     webhook_timeout: float
     webhook_max_failures: int  # consecutive failures after which a webhook is disabled
+    webhook_allow: tuple  # networks a webhook may reach although they are not public (an internal city system)
     retry_base_seconds: float  # first backoff; doubles per attempt
     retry_max_seconds: float
     digest_hour: int  # local hour (Europe/Berlin) at which daily and weekly digests go out
@@ -54,6 +56,8 @@ def load(service="notifications"):
         email_max_attempts=int(get("EMAIL_MAX_ATTEMPTS", "48")),
         webhook_timeout=float(get("WEBHOOK_TIMEOUT_SECONDS", "5")),
         webhook_max_failures=int(get("WEBHOOK_MAX_FAILURES", "8")),
+        webhook_allow=tuple(ipaddress.ip_network(part.strip(), strict=False)
+                            for part in get("WEBHOOK_ALLOW", "").split(",") if part.strip()),
         retry_base_seconds=float(get("RETRY_BASE_SECONDS", "30")),
         retry_max_seconds=float(get("RETRY_MAX_SECONDS", "3600")),
         digest_hour=int(get("DIGEST_HOUR", "7")),

@@ -20,7 +20,7 @@ from dataclasses import asdict
 from datetime import timedelta
 from itertools import groupby
 
-from shared.errors import Gone, NotFound, Unauthorized, found
+from shared.errors import Gone, InvalidInput, NotFound, Unauthorized, found
 
 from . import domain
 from .channels import Mail
@@ -247,8 +247,15 @@ def mark_all_read(uow, command):
 
 # --- webhooks -------------------------------------------------------------------------------
 
-def register_webhook(uow, command):
-    """A webhook with a new signing secret, which the answer shows this once."""
+def register_webhook(uow, command, destination_problem):
+    """A webhook with a new signing secret, which the answer shows this once.
+
+    `destination_problem(url)` says why its destination may not be reached (webhook.py: checked
+    after DNS resolution), or None; a refusal is InvalidInput naming the url.
+    """
+    problem = destination_problem(command.url)
+    if problem:
+        raise InvalidInput("the webhook's destination is not allowed", {"url": [problem]})
     with uow:
         webhook = {**asdict(command), "event_types": list(command.event_types), "id": uuid.uuid4(),
                    "secret": _token(), "created_at": uow.now(), "consecutive_failures": 0, "disabled_at": None}

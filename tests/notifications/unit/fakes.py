@@ -17,7 +17,8 @@ SETTINGS = NotificationSettings(
     smtp_host="smtp.invalid", smtp_port=25, smtp_security="none", smtp_user=None, smtp_password=None,
     smtp_ca_file=None, smtp_timeout=1.0, mail_from="SmartCity Beteiligung <beteiligung@smartcity.invalid>",
     public_url="https://beteiligung.example", email_senders=2, email_batch=100, email_max_attempts=48,
-    webhook_timeout=1.0, webhook_max_failures=3, retry_base_seconds=30.0, retry_max_seconds=3600.0, digest_hour=7,
+    webhook_timeout=1.0, webhook_max_failures=3, webhook_allow=(), retry_base_seconds=30.0, retry_max_seconds=3600.0,
+    digest_hour=7,
     confirm_hours=72.0, dispatch_slice_seconds=2.0)
 
 

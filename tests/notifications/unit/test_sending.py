@@ -155,7 +155,7 @@ def test_each_webhook_is_posted_in_order_up_to_its_first_failure(monkeypatch):
     answers = {"a1": None, "a2": "HTTP 500", "a3": None, "b1": None}
     posted = []
 
-    def post(delivery, timeout):
+    def post(delivery, timeout, allowed):
         posted.append(delivery["id"])
         return answers[delivery["id"]]
 

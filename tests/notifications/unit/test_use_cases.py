@@ -113,7 +113,8 @@ def announce(uow, **changes):
 
 def register(uow, event_types=("PilotApproved", "Announcement"), municipality="gera",
              url="https://receiver.example/hooks"):
-    return use_cases.register_webhook(uow, RegisterWebhook(url, tuple(event_types), municipality, None))
+    return use_cases.register_webhook(uow, RegisterWebhook(url, tuple(event_types), municipality, None),
+                                      lambda url: None)
 
 
 def deliveries_of(repo, trigger_event_id):
