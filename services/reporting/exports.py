@@ -2,6 +2,10 @@
 
 No personal data: no author, no voter, no address; ideas appear only once they are public
 (published or further along), as on the ideas service's public pages.
+
+CSV cells are neutralised against formula injection (OWASP): a text cell that begins with =, +,
+-, @, a tab or a carriage return gets a leading apostrophe, so a spreadsheet shows it as text
+instead of running it ("=HYPERLINK(…)" in an idea title). JSON exports carry the values unchanged.
 """
 import csv
 import io
@@ -60,14 +64,28 @@ def records(dataset, rows):
     return [{column: _plain(row.get(column)) for column in columns} for row in rows]
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A value as a CSV cell: empty for None, true/false, and text that no spreadsheet runs."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def render(dataset, rows, fmt):
     """(body, content type) of a dataset export."""
     items = records(dataset, rows)
     if fmt == "json":
         return json.dumps(items, ensure_ascii=False), CONTENT_TYPES["json"]
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(DATASETS[dataset].columns), lineterminator="\n")
+    # CRLF as RFC 4180 says: the csv module then also quotes a cell holding a lone CR
+    writer = csv.DictWriter(out, fieldnames=list(DATASETS[dataset].columns), lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows({k: ("" if v is None else str(v).lower() if isinstance(v, bool) else v) for k, v in item.items()}
-                     for item in items)
+    writer.writerows({key: csv_cell(value) for key, value in item.items()} for item in items)
     return out.getvalue(), CONTENT_TYPES["csv"]

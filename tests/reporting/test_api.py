@@ -143,3 +143,19 @@ def test_openapi_describes_the_reporting_api(reporting_api):
         assert path in paths
     parameters = paths["/api/v1/timeseries"]["get"]["parameters"]
     assert {"from", "to", "interval"} <= {p["name"] for p in parameters}
+
+
+@pytest.mark.parametrize("title", ["=HYPERLINK(\"https://evil.example\",\"Mehr\")", "@SUM(1+1)*cmd|' /C calc'!A0",
+                                   "+49 365 838", "-1+1", "\tTabulator", "\rWagenrücklauf"])
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised_and_json_is_unchanged(reporting_api, reporting_sql,
+                                                                                      publish_event, title):
+    idea = uuid.uuid4()
+    events = [envelope(kind, idea, T0 + timedelta(minutes=n), title=title, author_id="alice")
+              for n, kind in enumerate(("IdeaSubmitted", "IdeaPublished"))]
+    for event in events:
+        publish_event(service_of(event["type"]), event["type"], envelope=event)
+    wait_applied(reporting_sql, len(events))
+    [row] = csv.DictReader(io.StringIO(reporting_api("GET", "/api/v1/exports/ideas").text, newline=""))
+    assert row["title"] == "'" + title
+    [item] = reporting_api("GET", "/api/v1/exports/ideas?format=json").json()
+    assert item["title"] == title
