@@ -1,0 +1,115 @@
+"""Who may call what: one row per operation of each service's OpenAPI document.
+
+A row is the HTTP status each kind of caller gets, in the order of CALLERS:
+
+- none: no token;
+- citizen, moderator, staff, board_member, admin: a token with that one role, of subject OWNER,
+  who owns the resources the REQUESTS entries make (a linked subscriber, a feed item, a seat on
+  a board decision);
+- other: a token of another subject (OTHER_SUBJECT) with every role but admin: what someone else
+  gets for OWNER's resources.
+
+The request: path parameters name nothing (a fresh UUID; slug "gera", dataset "ideas") unless the
+operation's REQUESTS entry makes a resource; a body is `{}` (so a caller who gets past the roles
+sees 422) unless REQUESTS gives one; no query unless REQUESTS gives one.
+
+Adding an endpoint: run `tests/security/test_role_matrix.py`; its failure prints the row with
+the statuses observed. Check each one is what you mean, then paste it here.
+"""
+
+CALLERS = ("none", "citizen", "moderator", "staff", "board_member", "admin", "other")
+OWNER = "matrix-owner"
+OTHER_SUBJECT = "matrix-stranger"
+
+# (service, "METHOD /path") -> {"fixture": name in test_role_matrix.FIXTURES, "body": {...}, "query": {...}}
+REQUESTS = {
+    ("notifications", "POST /api/v1/subscribers"): {"body": {"email": "matrix@example.org"}},
+    ("notifications", "GET /api/v1/subscribers/confirm"): {"query": {"token": "x" * 43}},
+    ("notifications", "GET /api/v1/unsubscribe"): {"query": {"token": "x" * 43}},
+    ("notifications", "POST /api/v1/unsubscribe"): {"query": {"token": "x" * 43}},
+    ("voting", "GET /api/v1/rankings"): {"query": {"municipality": "gera"}},
+    ("voting", "GET /api/v1/rounds"): {"query": {"municipality": "gera"}},
+    ("voting", "PUT /api/v1/decisions/{decision_id}/votes/me"): {"fixture": "decision", "body": {"choice": "yes"}},
+    ("notifications", "GET /api/v1/subscriber"): {"fixture": "subscriber"},
+    ("notifications", "PATCH /api/v1/subscriber"): {"fixture": "subscriber", "body": {"language": "en"}},
+    ("notifications", "DELETE /api/v1/subscriber"): {"fixture": "subscriber"},
+    ("notifications", "POST /api/v1/notifications/{item_id}/read"): {"fixture": "feed_item"},
+}
+
+# Statuses that recur (the rows stay one line each).
+PUBLIC = (200, 200, 200, 200, 200, 200, 200)  # anyone
+NOTHING = (404, 404, 404, 404, 404, 404, 404)  # anyone; the id names nothing
+STAFF_BODY = (401, 403, 403, 422, 403, 422, 422)  # staff (and admin) get past the roles to the empty body
+STAFF_NOTHING = (401, 403, 403, 404, 403, 404, 404)  # staff get past the roles; the id names nothing
+CITIZEN_NOTHING = (401, 404, 403, 403, 403, 404, 404)  # citizens get past the roles; the id names nothing
+OPS = {"GET /health/live": PUBLIC, "GET /health/ready": PUBLIC, "GET /metrics": PUBLIC, "GET /openapi.json": PUBLIC}
+
+ROWS = {
+    "ideas": {
+        "GET /api/v1/ideas": PUBLIC,
+        "GET /api/v1/ideas/{idea_id}": NOTHING,
+        "GET /api/v1/milestones": PUBLIC,
+        "GET /api/v1/milestones/{milestone_id}": NOTHING,
+        "GET /api/v1/municipalities": PUBLIC,
+        "GET /api/v1/municipalities/{slug}/fields": PUBLIC,
+        "GET /api/v1/municipalities/{slug}/topic-stores": PUBLIC,
+        "POST /api/v1/ideas": (401, 422, 422, 422, 422, 422, 422),  # any token
+        "POST /api/v1/ideas/{idea_id}/moderation": (401, 403, 422, 403, 403, 422, 422),
+        "POST /api/v1/ideas/{idea_id}/status": STAFF_BODY,
+        "POST /api/v1/milestones": STAFF_BODY,
+        "POST /api/v1/milestones/{milestone_id}/reached": STAFF_NOTHING,  # every field optional: 404
+        **OPS,
+    },
+    "voting": {
+        "GET /api/v1/decisions": PUBLIC,
+        "GET /api/v1/decisions/{decision_id}": NOTHING,
+        "GET /api/v1/ideas/{idea_id}": NOTHING,
+        "GET /api/v1/municipalities/{slug}/support-threshold": PUBLIC,
+        "GET /api/v1/rankings": PUBLIC,
+        "GET /api/v1/rounds": PUBLIC,
+        "GET /api/v1/rounds/{round_id}": NOTHING,
+        "GET /api/v1/rounds/{round_id}/ballot": (401, 404, 404, 404, 404, 404, 404),  # any token: own ballot
+        "POST /api/v1/ideas/{idea_id}/votes": CITIZEN_NOTHING,
+        "DELETE /api/v1/ideas/{idea_id}/votes": CITIZEN_NOTHING,
+        "POST /api/v1/rounds": STAFF_BODY,
+        "PUT /api/v1/municipalities/{slug}/support-threshold": STAFF_BODY,
+        "POST /api/v1/decisions": STAFF_BODY,
+        "POST /api/v1/decisions/{decision_id}/close": STAFF_NOTHING,
+        # only members on the decision's roster: OWNER is, the other board member is not (403)
+        "PUT /api/v1/decisions/{decision_id}/votes/me": (401, 403, 403, 403, 200, 200, 403),
+        **OPS,
+    },
+    "notifications": {
+        "POST /api/v1/subscribers": (202, 202, 202, 202, 202, 202, 202),  # the same answer for everyone
+        "GET /api/v1/subscribers/confirm": NOTHING,  # the mail link's token names nothing
+        "GET /api/v1/unsubscribe": NOTHING,
+        "POST /api/v1/unsubscribe": NOTHING,
+        # a bearer token names its own subscriber: OWNER's, never another's (404 for the stranger)
+        "GET /api/v1/subscriber": (401, 200, 200, 200, 200, 200, 404),
+        "PATCH /api/v1/subscriber": (401, 200, 200, 200, 200, 200, 404),
+        "DELETE /api/v1/subscriber": (401, 204, 204, 204, 204, 204, 404),
+        "GET /api/v1/notifications": (401, 200, 200, 200, 200, 200, 200),  # one's own feed
+        "POST /api/v1/notifications/read-all": (401, 200, 200, 200, 200, 200, 200),
+        "POST /api/v1/notifications/{item_id}/read": (401, 204, 204, 204, 204, 204, 404),  # OWNER's item
+        "GET /api/v1/announcements": PUBLIC,
+        "POST /api/v1/announcements": STAFF_BODY,
+        "GET /api/v1/deliveries": (401, 403, 403, 200, 403, 200, 200),
+        "GET /api/v1/webhooks": (401, 403, 403, 200, 403, 200, 200),
+        "POST /api/v1/webhooks": STAFF_BODY,
+        "DELETE /api/v1/webhooks/{webhook_id}": STAFF_NOTHING,
+        "POST /api/v1/webhooks/{webhook_id}/enable": STAFF_NOTHING,
+        **OPS,
+    },
+    "reporting": {
+        "GET /api/v1/exports": PUBLIC,
+        "GET /api/v1/exports/{dataset}": PUBLIC,
+        "GET /api/v1/fields": PUBLIC,
+        "GET /api/v1/milestones": PUBLIC,
+        "GET /api/v1/pilots": PUBLIC,
+        "GET /api/v1/rankings": PUBLIC,
+        "GET /api/v1/summary": PUBLIC,
+        "GET /api/v1/timeseries": PUBLIC,
+        "GET /dashboard": PUBLIC,
+        **OPS,
+    },
+}
