@@ -11,6 +11,9 @@ import re
 
 MAX_JSON_DEPTH = 32  # a request body nested deeper than this is refused before parsing
 MAX_UTC_OFFSET = datetime.timedelta(hours=14)  # the widest offset in use on Earth (Kiribati)
+# Before 1900 municipal time zones had offsets in seconds (Berlin: +00:53:28), which RFC 3339
+# cannot write; at the other end a day more overflows Python's calendar.
+FIRST_YEAR, LAST_YEAR = 1900, 9998
 
 # NUL, and UTF-16 surrogates, which are no characters on their own (a str holds one only when
 # decoded with "surrogatepass"/"surrogateescape", or from a JSON "\ud800" escape).
@@ -91,10 +94,13 @@ def mapping_problems(pairs):
 
 
 def time_problems(value, where=""):
-    """{place: [message]} for every datetime in loaded data whose UTC offset no time zone has."""
+    """{place: [message]} for every date or time in loaded data outside the years FIRST_YEAR to
+    LAST_YEAR, or with a UTC offset no time zone has."""
     problems = {}
 
     def walk(item, path):
+        if isinstance(item, datetime.date) and not FIRST_YEAR <= item.year <= LAST_YEAR:
+            problems.setdefault(path, []).append(f"must lie within the years {FIRST_YEAR} to {LAST_YEAR}")
         if isinstance(item, datetime.datetime):
             offset = item.utcoffset()
             if offset is not None and abs(offset) > MAX_UTC_OFFSET:

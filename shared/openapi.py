@@ -11,7 +11,7 @@ _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
 ERROR_RESPONSES = {
     "400": "Malformed JSON body, or a header that is not text",
     "408": "The body did not arrive in time",
-    "401": "No token, or an invalid one",
+    "401": "An invalid token (on any operation), or none where one is needed",
     "403": "The token lacks a needed role",
     "404": "Not found",
     "409": "Conflicts with the current state",
@@ -62,7 +62,7 @@ def build(service, endpoints, version="1.0.0"):
         if endpoint.roles is not None:
             operation["security"] = [{"bearer": []}]
         for status, text in ERROR_RESPONSES.items():
-            if status in ("401", "403") and endpoint.roles is None:
+            if status == "403" and endpoint.roles is None:
                 continue
             if status in ("408", "413", "415") and endpoint.body_schema is None:
                 continue
