@@ -169,6 +169,12 @@ def cpu_seconds(pid):
     return (int(fields_after_name[11]) + int(fields_after_name[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def memory_mb(pid):
+    """(resident now, peak resident) of a process in MB (Linux /proc: VmRSS, VmHWM)."""
+    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return tuple(int(status[key].split()[0]) / 1024 for key in ("VmRSS", "VmHWM"))
+
+
 def milliseconds(seconds):
     return math.nan if seconds is None else seconds * 1000
 
@@ -194,9 +200,10 @@ def recreate_database(service, dsn):
 
 
 @contextlib.contextmanager
-def bench_database(service):
-    """The DSN of this slot's bench database of `service`, migrated afresh; dropped when the block ends."""
-    name = database_name(service)
+def bench_database(service, name=None):
+    """The DSN of this slot's bench database of `service` (or `name`, with the service's schema), migrated
+    afresh; dropped when the block ends."""
+    name = name or database_name(service)
     dsn = bench_dsn(name)
     progress(f"recreating {name}")
     recreate_database(service, dsn)
