@@ -12,7 +12,7 @@ CHECKOV_STAMP := $(VENV)/tools/checkov/.installed
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade "pip>=23" "setuptools>=68,<81" wheel
-	$(BIN)/pip install -q -e ".[test]"
+	$(BIN)/pip install -q -e ".[test,bench]"
 	@touch $(STAMP)
 
 $(CHECKOV_STAMP): Makefile

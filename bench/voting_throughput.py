@@ -4,9 +4,9 @@ In one invocation and at the same concurrency N (default 32) it measures
 
 * the raw baseline: N threads, each with its own psycopg2 connection, committing the writes
   one cast makes, in one transaction per vote and through the service's own repository
-  functions: lock the idea row, look for an earlier vote, find the open round, spend the
-  voter's budget, insert the vote, append the hash-chained ledger entry, set the new total
-  and insert a serialized VoteCast envelope into the outbox;
+  statements: the locking read (idea row lock, earlier vote, open rounds, threshold), the
+  write (budget, vote, hash-chained ledger entry, new total) and a serialized VoteCast
+  envelope inserted into the outbox;
 * the service: `python -m shared.runner voting` in a subprocess, answering
   POST /api/v1/ideas/{id}/votes from N keep-alive HTTP clients, each request with the
   bearer token of its voter;
@@ -146,14 +146,10 @@ class VotingThroughput(harness.Benchmark):
         now = datetime.now(timezone.utc)
         with conn, conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
             repo = VotingRepository(cur)
-            idea = repo.get_idea(idea_id, THRESHOLD, lock=True)
-            repo.get_vote(idea_id, voter)  # the plan never repeats a vote: always None
-            round_ = domain.pick_round(repo.rounds_of(MUNICIPALITY, now), FIELD, now)
-            repo.spend_budget(round_["id"], voter, round_["budget"])
-            repo.add_vote(idea_id, voter, round_["id"], now)
+            idea = repo.idea_for_vote(idea_id, voter, THRESHOLD, now)  # the plan never repeats a vote
+            round_ = domain.pick_round(idea["open_rounds"], FIELD, now)
             entry = ledger.next_entry(idea, "cast", round_["id"], voter, idea["total"] + 1, now)
-            repo.append_ledger(entry)
-            repo.set_total(idea_id, entry["total"], now, None, entry)
+            repo.record_cast(entry, voter, round_, None)
             cur.execute(harness.OUTBOX_INSERT, (uuid.uuid4(), exchange_of("voting"), "VoteCast", self.body))
 
     def next_request(self):

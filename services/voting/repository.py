@@ -4,6 +4,9 @@
 transaction); rows come back as dicts (RealDictCursor). tests/voting/unit/fakes.py keeps the
 same methods in memory.
 """
+from datetime import datetime
+from uuid import UUID
+
 IDEA_COLUMNS = ("i.id, i.municipality, i.field_of_action, i.title, i.status, i.status_at, i.total, i.total_since,"
                 " i.threshold_reached_at, i.ledger_seq, i.ledger_head")
 ROUND_COLUMNS = "id, municipality, field_of_action, title, opens_at, closes_at, budget, created_at"
@@ -46,6 +49,53 @@ class VotingRepository:
             (default_threshold, idea_id),
         )
         return self.cur.fetchone()
+
+    def idea_for_vote(self, idea_id, voter, default_threshold, now):
+        """A cast's one read, in one round trip: the idea with its row lock (serialises its votes) and its
+        threshold, the voter's earlier vote on it (`vote_round_id`, None) and its municipality's rounds
+        open at `now` (`open_rounds`, as rounds_of returns them). None for an unknown idea."""
+        self.cur.execute(
+            f"SELECT {IDEA_COLUMNS}, COALESCE(t.support_threshold, %(default)s) AS threshold,"
+            " (SELECT v.round_id FROM votes v WHERE v.idea_id = i.id AND v.voter = %(voter)s) AS vote_round_id,"
+            f" COALESCE((SELECT json_agg(r ORDER BY r.opens_at, r.id) FROM (SELECT {ROUND_COLUMNS} FROM rounds"
+            "  WHERE municipality = i.municipality AND opens_at <= %(now)s AND closes_at > %(now)s) r), '[]')"
+            " AS open_rounds"
+            " FROM ideas i LEFT JOIN thresholds t ON t.municipality = i.municipality WHERE i.id = %(idea_id)s"
+            " FOR UPDATE OF i",
+            {"default": default_threshold, "voter": voter, "now": now, "idea_id": idea_id},
+        )
+        idea = self.cur.fetchone()
+        if idea is not None:
+            idea["open_rounds"] = [_round_from_json(r) for r in idea["open_rounds"]]
+        return idea
+
+    def record_cast(self, entry, voter, round_, threshold_reached_at):
+        """A cast's writes in one round trip: spend one of the voter's supports in `round_`, add the vote,
+        append the ledger `entry` and set the idea's total and head from it.
+
+        Returns (round id of an earlier vote, spent). Nothing is written when the voter's vote on the
+        idea exists (a parallel cast committed while this one waited for the idea's lock: this
+        statement sees it, the locking read did not) or the budget is used up (spent False).
+        """
+        self.cur.execute(
+            "WITH earlier AS (SELECT round_id FROM votes WHERE idea_id = %(idea_id)s AND voter = %(voter)s),"
+            " spent AS (INSERT INTO ballots (round_id, voter, used) SELECT %(round_id)s, %(voter)s, 1"
+            "  WHERE NOT EXISTS (SELECT 1 FROM earlier)"
+            "  ON CONFLICT (round_id, voter) DO UPDATE SET used = ballots.used + 1 WHERE ballots.used < %(budget)s"
+            "  RETURNING used),"
+            " vote AS (INSERT INTO votes (idea_id, voter, round_id, cast_at)"
+            "  SELECT %(idea_id)s, %(voter)s, %(round_id)s, %(at)s FROM spent),"
+            " entry AS (INSERT INTO ledger (idea_id, seq, action, round_id, voter_hash, total, at, prev_hash, hash)"
+            "  SELECT %(idea_id)s, %(seq)s, %(action)s, %(round_id)s, %(voter_hash)s, %(total)s, %(at)s,"
+            "  %(prev_hash)s, %(hash)s FROM spent),"
+            " idea AS (UPDATE ideas SET total = %(total)s, total_since = %(at)s,"
+            "  threshold_reached_at = %(reached_at)s, ledger_seq = %(seq)s, ledger_head = %(hash)s"
+            "  WHERE id = %(idea_id)s AND EXISTS (SELECT 1 FROM spent))"
+            " SELECT (SELECT round_id FROM earlier) AS earlier, EXISTS (SELECT 1 FROM spent) AS spent",
+            {**entry, "voter": voter, "budget": round_["budget"], "reached_at": threshold_reached_at},
+        )
+        row = self.cur.fetchone()
+        return row["earlier"], row["spent"]
 
     def set_total(self, idea_id, total, at, threshold_reached_at, entry):
         self.cur.execute(
@@ -100,16 +150,6 @@ class VotingRepository:
         )
         return self.cur.fetchall()
 
-    def spend_budget(self, round_id, voter, budget):
-        """Take one support from the voter's budget; False when it is used up. Atomic under concurrency."""
-        self.cur.execute(
-            "INSERT INTO ballots (round_id, voter, used) VALUES (%s, %s, 1)"
-            " ON CONFLICT (round_id, voter) DO UPDATE SET used = ballots.used + 1 WHERE ballots.used < %s"
-            " RETURNING used",
-            (round_id, voter, budget),
-        )
-        return self.cur.fetchone() is not None
-
     def refund_budget(self, round_id, voter):
         self.cur.execute("UPDATE ballots SET used = used - 1 WHERE round_id = %s AND voter = %s", (round_id, voter))
 
@@ -124,10 +164,6 @@ class VotingRepository:
         self.cur.execute("SELECT idea_id, voter, round_id, cast_at FROM votes WHERE idea_id = %s AND voter = %s",
                          (idea_id, voter))
         return self.cur.fetchone()
-
-    def add_vote(self, idea_id, voter, round_id, at):
-        self.cur.execute("INSERT INTO votes (idea_id, voter, round_id, cast_at) VALUES (%s, %s, %s, %s)",
-                         (idea_id, voter, round_id, at))
 
     def remove_vote(self, idea_id, voter):
         self.cur.execute("DELETE FROM votes WHERE idea_id = %s AND voter = %s", (idea_id, voter))
@@ -201,3 +237,10 @@ class VotingRepository:
         self.cur.execute("SELECT id FROM decisions WHERE status = 'open' AND deadline <= %s"
                          " ORDER BY deadline FOR UPDATE SKIP LOCKED", (now,))
         return [row["id"] for row in self.cur.fetchall()]
+
+
+def _round_from_json(row):
+    """A round as json_agg gave it, with the types rounds_of returns."""
+    return {**row, "id": UUID(row["id"]), "opens_at": datetime.fromisoformat(row["opens_at"]),
+            "closes_at": datetime.fromisoformat(row["closes_at"]),
+            "created_at": datetime.fromisoformat(row["created_at"])}

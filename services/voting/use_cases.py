@@ -120,18 +120,21 @@ def _vote_result(idea, round_id, supported):
     return {"idea_id": idea["id"], "round_id": round_id, "total": idea["total"], "supported": supported}
 
 
-def _change_total(uow, idea, action, round_id, voter, now):
-    """Apply +1 / -1 to a locked idea: ledger entry, new total, VoteCast/VoteWithdrawn, threshold."""
+def _next_entry(idea, action, round_id, voter, now):
+    """+1 / -1 on a locked idea: its next ledger entry and its threshold_reached_at afterwards."""
     total = idea["total"] + (1 if action == "cast" else -1)
     entry = ledger.next_entry(idea, action, round_id, voter, total, now)
     reached = domain.crosses_threshold(idea["threshold_reached_at"] is not None, total, idea["threshold"])
-    reached_at = now if reached else idea["threshold_reached_at"]
-    uow.repo.append_ledger(entry)
-    uow.repo.set_total(idea["id"], total, now, reached_at, entry)
-    event_type, time_field = ("VoteCast", "cast_at") if action == "cast" else ("VoteWithdrawn", "withdrawn_at")
-    uow.emit(event_type, {**_idea_ref(idea), "round_id": round_id, "total": total, time_field: now,
+    return entry, now if reached else idea["threshold_reached_at"]
+
+
+def _announce(uow, idea, entry, reached_at):
+    """VoteCast/VoteWithdrawn for a stored entry, and SupportThresholdReached when it crossed the threshold."""
+    now, total = entry["at"], entry["total"]
+    event_type, time_field = ("VoteCast", "cast_at") if entry["action"] == "cast" else ("VoteWithdrawn", "withdrawn_at")
+    uow.emit(event_type, {**_idea_ref(idea), "round_id": entry["round_id"], "total": total, time_field: now,
                           "ledger_seq": entry["seq"], "ledger_hash": entry["hash"]}, subject=str(idea["id"]))
-    if reached:
+    if reached_at is not None and idea["threshold_reached_at"] is None:
         uow.emit("SupportThresholdReached", {**_idea_ref(idea), "threshold": idea["threshold"], "total": total,
                                              "reached_at": now}, subject=str(idea["id"]))
     return {**idea, "total": total}
@@ -140,22 +143,26 @@ def _change_total(uow, idea, action, round_id, voter, now):
 def cast_vote(uow, command, default_threshold):
     """Support an idea. Casting again returns the same result and changes nothing.
 
-    The idea's row lock serialises votes on one idea, so parallel casts by one citizen
-    find the first one's vote; the budget is spent by one conditional upsert.
+    The idea's row lock serialises votes on one idea, so parallel casts by one citizen find
+    the first one's vote. Two statements (the hot path, see docs/performance.md): one read that
+    locks the idea and brings the earlier vote and the open rounds, one write that spends the
+    budget (a conditional upsert: parallel casts cannot overspend) and stores vote, ledger entry
+    and total, or nothing.
     """
     now = uow.now()
     with uow:
-        repo = uow.repo
-        idea = _votable_idea(repo, command.idea_id, default_threshold, lock=True)
-        existing = repo.get_vote(command.idea_id, command.voter)
-        if existing is not None:
-            return _vote_result(idea, existing["round_id"], True)
+        idea = found(uow.repo.idea_for_vote(command.idea_id, command.voter, default_threshold, now), "idea")
+        if idea["vote_round_id"] is not None:
+            return _vote_result(idea, idea["vote_round_id"], True)
         domain.ensure_votable(idea["status"])
-        round_ = domain.pick_round(repo.rounds_of(idea["municipality"], now), idea["field_of_action"], now)
-        if not repo.spend_budget(round_["id"], command.voter, round_["budget"]):
+        round_ = domain.pick_round(idea["open_rounds"], idea["field_of_action"], now)
+        entry, reached_at = _next_entry(idea, "cast", round_["id"], command.voter, now)
+        earlier, spent = uow.repo.record_cast(entry, command.voter, round_, reached_at)
+        if earlier is not None:
+            return _vote_result(idea, earlier, True)
+        if not spent:
             raise domain.budget_exhausted(round_["budget"])
-        repo.add_vote(command.idea_id, command.voter, round_["id"], now)
-        idea = _change_total(uow, idea, "cast", round_["id"], command.voter, now)
+        idea = _announce(uow, idea, entry, reached_at)
     return _vote_result(idea, round_["id"], True)
 
 
@@ -171,7 +178,10 @@ def withdraw_vote(uow, command, default_threshold):
         domain.ensure_round_open(repo.get_round(vote["round_id"]), now)
         repo.remove_vote(command.idea_id, command.voter)
         repo.refund_budget(vote["round_id"], command.voter)
-        idea = _change_total(uow, idea, "withdraw", vote["round_id"], command.voter, now)
+        entry, reached_at = _next_entry(idea, "withdraw", vote["round_id"], command.voter, now)
+        repo.append_ledger(entry)
+        repo.set_total(idea["id"], entry["total"], now, reached_at, entry)
+        idea = _announce(uow, idea, entry, reached_at)
     return _vote_result(idea, vote["round_id"], False)
 
 

@@ -40,6 +40,28 @@ class FakeVotingRepository:
             return None
         return {**idea, "threshold": self.threshold_of(idea["municipality"], default_threshold)}
 
+    def idea_for_vote(self, idea_id, voter, default_threshold, now):
+        idea = self.get_idea(idea_id, default_threshold, lock=True)
+        if idea is None:
+            return None
+        vote = self.votes.get((idea_id, voter))
+        return {**idea, "vote_round_id": None if vote is None else vote["round_id"],
+                "open_rounds": self.rounds_of(idea["municipality"], now)}
+
+    def record_cast(self, entry, voter, round_, threshold_reached_at):
+        earlier = self.votes.get((entry["idea_id"], voter))
+        if earlier is not None:
+            return earlier["round_id"], False
+        used = self.ballots.get((round_["id"], voter), 0)
+        if used >= round_["budget"]:
+            return None, False
+        self.ballots[(round_["id"], voter)] = used + 1
+        self.votes[(entry["idea_id"], voter)] = {"idea_id": entry["idea_id"], "voter": voter, "round_id": round_["id"],
+                                                 "cast_at": entry["at"]}
+        self.append_ledger(entry)
+        self.set_total(entry["idea_id"], entry["total"], entry["at"], threshold_reached_at, entry)
+        return None, True
+
     def set_total(self, idea_id, total, at, threshold_reached_at, entry):
         self.ideas[idea_id].update(total=total, total_since=at, threshold_reached_at=threshold_reached_at,
                                    ledger_seq=entry["seq"], ledger_head=entry["hash"])
@@ -73,13 +95,6 @@ class FakeVotingRepository:
                   and (open_at is None or r["opens_at"] <= open_at < r["closes_at"])]
         return [dict(r) for r in sorted(rounds, key=lambda r: (r["opens_at"], r["id"]))]
 
-    def spend_budget(self, round_id, voter, budget):
-        used = self.ballots.get((round_id, voter), 0)
-        if used >= budget:
-            return False
-        self.ballots[(round_id, voter)] = used + 1
-        return True
-
     def refund_budget(self, round_id, voter):
         if (round_id, voter) in self.ballots:
             self.ballots[(round_id, voter)] -= 1
@@ -93,10 +108,6 @@ class FakeVotingRepository:
     def get_vote(self, idea_id, voter):
         vote = self.votes.get((idea_id, voter))
         return None if vote is None else dict(vote)
-
-    def add_vote(self, idea_id, voter, round_id, at):
-        assert (idea_id, voter) not in self.votes, "votes' primary key violated"
-        self.votes[(idea_id, voter)] = {"idea_id": idea_id, "voter": voter, "round_id": round_id, "cast_at": at}
 
     def remove_vote(self, idea_id, voter):
         self.votes.pop((idea_id, voter), None)
