@@ -1,8 +1,8 @@
 """Transactional outbox: events are rows written in the state change's own transaction.
 
 A unit of work (shared.db.SqlUnitOfWork) inserts its events here at commit. When the worker
-ends, the ids it wrote are handed to the `Relay` greenthread, which publishes them with publisher
-confirms and marks them sent. A periodic sweep publishes rows left behind (a crash between
+ends, the ids it wrote are handed to the `Relay` greenthread, which claims them and marks them sent
+in one statement, publishes them with publisher confirms and only then commits the mark. A periodic sweep publishes rows left behind (a crash between
 commit and publish).
 Rows are locked while published (FOR UPDATE SKIP LOCKED), so replicas do not send twice;
 a crash after the broker confirmed but before the row was marked sends it again, which the
@@ -23,15 +23,14 @@ log = logging.getLogger(__name__)
 
 BATCH = 200
 
-_SELECT_IDS = (
-    "SELECT id, exchange, routing_key, body FROM outbox"
-    " WHERE id = ANY(%s::uuid[]) AND sent_at IS NULL ORDER BY created_at FOR UPDATE SKIP LOCKED"
+# Claim rows and mark them sent in one statement; the publish happens before the commit, so a
+# failed publish rolls the mark back (and the lock keeps other replicas off the rows meanwhile).
+_CLAIM = (
+    "UPDATE outbox SET sent_at = clock_timestamp() WHERE id IN (SELECT id FROM outbox WHERE {} AND sent_at IS NULL"
+    " ORDER BY created_at LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING id, exchange, routing_key, body, created_at"
 )
-_SELECT_LEFT_BEHIND = (
-    "SELECT id, exchange, routing_key, body FROM outbox"
-    " WHERE sent_at IS NULL AND created_at < clock_timestamp() - make_interval(secs => %s)"
-    " ORDER BY created_at LIMIT %s FOR UPDATE SKIP LOCKED"
-)
+_CLAIM_IDS = _CLAIM.format("id = ANY(%s::uuid[])")
+_CLAIM_LEFT_BEHIND = _CLAIM.format("created_at < clock_timestamp() - make_interval(secs => %s)")
 
 
 def insert(cur, service, envelopes):
@@ -103,23 +102,22 @@ class Relay:
         return ids
 
     def publish_ids(self, ids):
-        return self._publish(_SELECT_IDS, ([str(i) for i in ids],))
+        return self._publish(_CLAIM_IDS, ([str(i) for i in ids], len(ids)))
 
     def sweep(self):
         """Publish rows older than min_age that nobody sent (left behind by a crash or outage)."""
-        return self._publish(_SELECT_LEFT_BEHIND, (self.min_age_seconds, BATCH))
+        return self._publish(_CLAIM_LEFT_BEHIND, (self.min_age_seconds, BATCH))
 
     def _publish(self, query, params):
+        """Claim and mark rows (one statement), publish them, commit: a failure anywhere leaves them unsent."""
         with self.pool.transaction() as cur:
             cur.execute(query, params)
-            rows = cur.fetchall()
+            rows = sorted(cur.fetchall(), key=lambda row: row["created_at"])  # RETURNING has no order
             if not rows:
                 return 0  # nothing to send: no broker round trip
             self.publisher.publish_many(_messages(rows))
             for row in rows:
                 metrics.EVENTS_PUBLISHED.labels(self.service, row["routing_key"]).inc()
-            cur.execute("UPDATE outbox SET sent_at = clock_timestamp() WHERE id = ANY(%s::uuid[])",
-                        ([str(r["id"]) for r in rows],))
         return len(rows)
 
     def stop(self):
