@@ -24,6 +24,7 @@ STAFF = ("staff",)
 IDEAS, MILESTONES, PLACES = ["ideas"], ["milestones"], ["municipalities"]
 
 # RPC callers are other services: they see ideas as staff do.
+KNOWN_FIELDS = use_cases.KnownFields()  # reference data seen to exist, for this process's submissions
 _SERVICE_PRINCIPAL = Principal(subject="service", roles=frozenset({"staff"}))
 
 
@@ -52,7 +53,8 @@ class IdeasService(OpsEndpoints):
          limits=Limits(subject="30/hour", address="300/hour"),
          summary="Submit an idea (the token's subject is its author)")
     def submit_idea(self, request):
-        return use_cases.submit_idea(self.uow, SubmitIdea(author_id=request.principal.subject, **request.data))
+        return use_cases.submit_idea(self.uow, SubmitIdea(author_id=request.principal.subject, **request.data),
+                                     KNOWN_FIELDS)
 
     @api("GET", "/api/v1/ideas", query=IdeaQuery, response=IdeaPage, tags=IDEAS,
          summary="Search ideas: the public sees published ones, moderators and staff all")

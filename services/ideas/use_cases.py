@@ -30,6 +30,24 @@ def _require_field(repo, municipality, field):
                            {"field_of_action": [f"{field!r} is not a field of action of {municipality}"]})
 
 
+class KnownFields:
+    """The (municipality, field of action) pairs found to exist, so a submission skips the reference query.
+
+    Reference data changes only by migration, and migrations add fields of action, never remove
+    them (ideas point at them): a pair once found stays valid for the life of the process. A pair
+    not found is asked again each time, so a field added while the process runs is found; no event
+    changes reference data, so there is nothing else to invalidate on. One per service process.
+    """
+
+    def __init__(self):
+        self._pairs = set()
+
+    def require(self, repo, municipality, field):
+        if (municipality, field) not in self._pairs:
+            _require_field(repo, municipality, field)
+            self._pairs.add((municipality, field))
+
+
 # --- reference data ---------------------------------------------------------------------
 
 def list_municipalities(uow):
@@ -55,7 +73,7 @@ def topic_stores(uow, query: ListTopicStores):
 
 # --- ideas ------------------------------------------------------------------------------
 
-def submit_idea(uow, command: SubmitIdea):
+def submit_idea(uow, command: SubmitIdea, known_fields: KnownFields):
     now = uow.now()
     location = command.location
     idea = {
@@ -67,7 +85,7 @@ def submit_idea(uow, command: SubmitIdea):
         "created_at": now, "updated_at": now, "published_at": None,
     }
     with uow:
-        _require_field(uow.repo, idea["municipality"], idea["field_of_action"])
+        known_fields.require(uow.repo, idea["municipality"], idea["field_of_action"])
         uow.repo.add_idea(idea)
         uow.emit("IdeaSubmitted", {
             **_idea_ref(idea), "title": idea["title"], "channel": idea["channel"],

@@ -42,9 +42,10 @@ def uow(repo):
     return FakeUnitOfWork("ideas", repo)
 
 
-def submit(uow, author="alice", **changes):
+def submit(uow, author="alice", known_fields=None, **changes):
     uow.clock.advance(minutes=1)  # distinct created_at: "newest first" is well defined
-    return use_cases.submit_idea(uow, SubmitIdea(author_id=author, **{**IDEA, **changes}))
+    return use_cases.submit_idea(uow, SubmitIdea(author_id=author, **{**IDEA, **changes}),
+                                 known_fields or use_cases.KnownFields())
 
 
 WORKFLOW_PATH = ("shortlisted", "pilot", "in_implementation", "completed")
@@ -122,6 +123,27 @@ def test_submit_refuses_unknown_places_and_stores_nothing(uow, repo, changes, fi
         submit(uow, **changes)
     assert list(refused.value.fields) == [field]
     assert repo.ideas == {} and uow.events == [] and uow.rollbacks == 1
+
+
+def test_a_field_once_found_is_not_asked_again_and_an_unknown_one_is_asked_every_time(uow, repo, monkeypatch):
+    asked = []
+    check = repo.reference_check
+    monkeypatch.setattr(repo, "reference_check", lambda *pair: asked.append(pair) or check(*pair))
+    known = use_cases.KnownFields()
+    submit(uow, known_fields=known)
+    submit(uow, known_fields=known)
+    field = IDEA["field_of_action"]
+    assert asked == [("gera", field)]
+    repo.fields["gera"].append({"slug": "raumfahrt", "name": "Raumfahrt"})  # a migration adds a field
+    for _ in range(2):
+        submit(uow, known_fields=known, field_of_action="raumfahrt")
+    assert asked == [("gera", field), ("gera", "raumfahrt")]
+    with pytest.raises(InvalidInput):
+        submit(uow, known_fields=known, municipality="atlantis")
+    with pytest.raises(InvalidInput):
+        submit(uow, known_fields=known, municipality="atlantis")
+    assert asked[2:] == [("atlantis", field)] * 2
+    assert len(repo.ideas) == 4
 
 
 # --- read -------------------------------------------------------------------------------
