@@ -382,9 +382,23 @@ def is_ready(port):
         conn.close()
 
 
+def listens(pid, port):
+    """True when process `pid` itself has a socket listening on `port` (Linux /proc). With replicas sharing
+    the port, /health/ready may be answered by one started earlier."""
+    with contextlib.suppress(OSError):
+        sockets = {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port \
+                        and f"socket:[{fields[9]}]" in sockets:
+                    return True
+    return False
+
+
 def wait_ready(service, port, process, log_path):
     deadline = time.monotonic() + READY_TIMEOUT
-    while not is_ready(port):
+    while not (listens(process.pid, port) and is_ready(port)):
         if process.poll() is not None or time.monotonic() > deadline:
             tail = log_path.read_text(errors="replace")[-2000:]
             raise RuntimeError(f"the {service} service did not become ready (exit code {process.poll()}):\n{tail}")
@@ -503,17 +517,23 @@ async def http_load(port, args, next_request, ok_status):
 
 
 def run_http(port, args, service_pids, next_request, ok_status):
-    """(measured result, warm-up result, CPU use of the service and of this load generator in cores).
+    """(measured result, warm-up result, CPU and memory of the service, CPU of this load generator).
 
     Each request is `next_request()` (bytes); a response other than `ok_status` counts as an error.
+    CPU per request is the service's CPU seconds over both phases divided by the requests answered in
+    them: unlike the rates, it hardly depends on how much of the machine other processes take.
     """
     service_cpu = lambda: sum(cpu_seconds(pid) for pid in service_pids)  # noqa: E731
+    idle_mb = sum(memory_mb(pid)[0] for pid in service_pids)
     wall, own_cpu, started_cpu = time.perf_counter(), time.process_time(), service_cpu()
     phases, per_client = asyncio.run(http_load(port, args, next_request, ok_status))
-    wall = time.perf_counter() - wall
-    cpu = {"service_cores": (service_cpu() - started_cpu) / wall,
-           "load_generator_cores": (time.process_time() - own_cpu) / wall}
-    return (*summarize_phases("service (HTTP)", phases, per_client), cpu)
+    wall, used = time.perf_counter() - wall, service_cpu() - started_cpu
+    measured, warmup = summarize_phases("service (HTTP)", phases, per_client)
+    answered = sum(len(t.latencies) + sum(t.errors.values()) for tallies in per_client for t in tallies)
+    cpu = {"service_cores": used / wall, "service_cpu_us_per_request": used / max(1, answered) * 1e6,
+           "load_generator_cores": (time.process_time() - own_cpu) / wall,
+           "service_rss_idle_mb": idle_mb, "service_rss_peak_mb": sum(memory_mb(pid)[1] for pid in service_pids)}
+    return measured, warmup, cpu
 
 
 # --- reporting and the command line (every benchmark) ------------------------------------
@@ -664,8 +684,11 @@ def print_report(bench, baseline, service, cpu, outbox, checks):
     for result in (baseline, service):
         errors = f" {sum(result.errors.values()):7d}" + (f"  {result.errors}" if result.errors else "")
         print(f"  {result.name:20} {result.rate:9.1f} {result.p50_ms:8.1f} {result.p99_ms:8.1f} {result.ok:8d}{errors}")
-    print(f"  CPU during the HTTP run: service {cpu['service_cores']:.2f} cores,"
-          f" load generator {cpu['load_generator_cores']:.2f} cores")
+    print(f"  CPU during the HTTP run: service {cpu['service_cores']:.2f} cores"
+          f" ({cpu['service_cpu_us_per_request']:,.0f} µs per request), load generator"
+          f" {cpu['load_generator_cores']:.2f} cores")
+    print(f"  service memory (RSS, {args.processes} process(es)): {cpu['service_rss_idle_mb']:.0f} MB idle,"
+          f" {cpu['service_rss_peak_mb']:.0f} MB peak under load")
     print(f"  outbox: {outbox['outbox_sent']}/{outbox['outbox_rows']} rows sent {outbox['drain_seconds']:.2f} s after"
           f" the run; publish lag (sent_at - created_at) p50 {outbox['publish_lag_p50_ms']:.0f} ms,"
           f" p99 {outbox['publish_lag_p99_ms']:.0f} ms")
