@@ -610,9 +610,8 @@ def cli(main):
 
 @dataclass(frozen=True)
 class Targets:
-    rate: float  # operations/s of the service
     p99_ms: float
-    ratio: float  # service rate / baseline rate
+    ratio: float  # service rate / baseline rate, measured in the same run
     concurrency: int  # the clients the targets are defined at
 
 
@@ -663,7 +662,6 @@ def verdicts(bench, service, warmup, baseline, outbox, accepted):
     ratio = service.rate / baseline.rate if baseline.rate else 0.0
     published = outbox["outbox_sent"] == outbox["outbox_rows"] == accepted
     return speed_checks(bench.args, [
-        (f"service {bench.operation}/s >= {targets.rate:g}", service.rate >= targets.rate, f"{service.rate:.0f}"),
         (f"service p99 < {targets.p99_ms:g} ms", service.p99_ms < targets.p99_ms, f"{service.p99_ms:.1f} ms"),
         (f"service/baseline >= {targets.ratio:g}", ratio >= targets.ratio, f"{ratio:.2f}"),
     ]) + [

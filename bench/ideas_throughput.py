@@ -73,7 +73,7 @@ class IdeasThroughput(harness.Benchmark):
     service = "ideas"
     operation = "ideas"
     ok_status = 201
-    targets = harness.Targets(rate=500, p99_ms=100, ratio=0.3, concurrency=16)
+    targets = harness.Targets(p99_ms=50, ratio=0.4, concurrency=16)
 
     def __init__(self, args):
         super().__init__(args)

@@ -99,7 +99,7 @@ class VotingThroughput(harness.Benchmark):
     service = "voting"
     operation = "votes"
     ok_status = 200
-    targets = harness.Targets(rate=1000, p99_ms=100, ratio=0.3, concurrency=32)
+    targets = harness.Targets(p99_ms=100, ratio=0.5, concurrency=32)
 
     @classmethod
     def add_arguments(cls, parser):
