@@ -1,11 +1,11 @@
 """Transactional outbox: events are rows written in the state change's own transaction.
 
 A unit of work (shared.db.SqlUnitOfWork) inserts its events here at commit. When the worker
-ends, the ids it wrote are handed to the `Relay` greenthread, which claims them and marks them sent
-in one statement, publishes them with publisher confirms and only then commits the mark. A periodic sweep publishes rows left behind (a crash between
-commit and publish).
+ends, the ids it wrote are handed to the `Relay` greenthread, which claims them and marks them
+sent in one statement, publishes them with publisher confirms and only then commits the mark.
+A periodic sweep publishes rows left behind (a crash between commit and publish).
 Rows are locked while published (FOR UPDATE SKIP LOCKED), so replicas do not send twice;
-a crash after the broker confirmed but before the row was marked sends it again, which the
+a crash after the broker confirmed but before the mark committed sends them again, which the
 consumers' inbox absorbs: delivery is at-least-once, effects exactly once.
 """
 import json

@@ -37,10 +37,11 @@ def _seed(repo, budget=2):
     idea_id = uuid.uuid4()
     repo.track_idea({"id": idea_id, "municipality": "gera", "field_of_action": "energie", "title": "Solar",
                      "status": "published", "status_at": NOW}, ledger.GENESIS)
+    kinds = ((None, "Stadtweit", timedelta(hours=2)), ("energie", "Energie", timedelta(hours=1)),
+             (None, "Später", timedelta(hours=-1)))  # the last one opens in an hour
     rounds = [{"id": uuid.uuid4(), "municipality": "gera", "field_of_action": field, "title": title,
                "opens_at": NOW - opened, "closes_at": NOW + timedelta(days=1), "budget": budget, "created_at": NOW}
-              for field, title, opened in ((None, "Stadtweit", timedelta(hours=2)), ("energie", "Energie", timedelta(hours=1)),
-                                           (None, "Später", timedelta(hours=-1)))]
+              for field, title, opened in kinds]
     for round_ in rounds:
         repo.add_round(round_)
     repo.set_threshold("gera", 7, NOW)
