@@ -82,7 +82,8 @@ def test_an_event_committed_by_a_service_that_died_before_publishing_is_still_de
     pool = Pool(ideas_database, 1)
     try:
         idea = use_cases.submit_idea(SqlUnitOfWork("ideas", pool, IdeasRepository),
-                                     SubmitIdea(author_id="survivor", **{**IDEA, "location": None}))
+                                     SubmitIdea(author_id="survivor", **{**IDEA, "location": None}),
+                                     use_cases.KnownFields())
     finally:
         pool.close()
     assert ideas_sql("SELECT sent_at FROM outbox") == [(None,)]
