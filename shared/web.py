@@ -34,7 +34,7 @@ from shared.db import unit_of_work_provider
 from shared.errors import (Conflict, DomainError, Forbidden, Gone, InvalidInput, NotFound, Unauthorized,
                            Unavailable)
 
-log = logging.getLogger(__name__)
+access = logging.getLogger("smartcity.http")
 
 AUTHENTICATED = ROLES  # any valid token
 
@@ -58,6 +58,13 @@ def status_of(error):
     return 400, "bad_request"
 
 
+def access_log(request, status, duration, endpoint):
+    """One line per request: method, path (never the query: mail links carry tokens), status, duration."""
+    access.log(logging.WARNING if status >= 500 else logging.INFO, "%s %s %s", request.method, request.path, status,
+               extra={"fields": {"method": request.method, "path": request.path, "status": status,
+                                 "duration_ms": round(duration * 1000, 1), "endpoint": endpoint}})
+
+
 class ApiError(Exception):
     """A request rejected by the HTTP layer itself (before any use case ran)."""
 
@@ -72,7 +79,7 @@ def _refuse(status, code, message, problems):
         raise ApiError(status, code, message, problems)
 
 
-def _default(value):
+def json_default(value):
     if isinstance(value, (datetime.datetime, datetime.date)):
         return value.isoformat()
     if isinstance(value, uuid.UUID):
@@ -85,7 +92,7 @@ def _default(value):
 
 
 def json_response(status, payload, headers=None):
-    return Response(json.dumps(payload, default=_default), status=status,
+    return Response(json.dumps(payload, default=json_default), status=status,
                     mimetype="application/json", headers=headers)
 
 
@@ -172,11 +179,13 @@ class ApiEndpoint(HttpRequestHandler):
             self.container.spawn_worker(self, args, kwargs, context_data={},
                                         handle_result=partial(self.handle_result, done))
             response = self.response_from_result(done.wait())
-        except Exception as exc:  # every failure becomes a JSON error response
-            response = self.response_from_exception(exc)
+        except Exception as exc:  # every failure becomes an error response
+            response = self.response_from_exception(exc, request)
         service = self.container.service_name
-        metrics.HTTP_LATENCY.labels(service, self.method_name).observe(time.perf_counter() - started)
+        duration = time.perf_counter() - started
+        metrics.HTTP_LATENCY.labels(service, self.method_name).observe(duration)
         metrics.HTTP_REQUESTS.labels(service, self.method_name, request.method, response.status_code).inc()
+        access_log(request, response.status_code, duration, self.method_name)
         return response
 
     def _prepare(self, request):
@@ -235,7 +244,7 @@ class ApiEndpoint(HttpRequestHandler):
             return Response(status=204 if status == 200 else status)
         return json_response(status, payload)
 
-    def response_from_exception(self, exc):
+    def response_from_exception(self, exc, request=None):
         service = self.container.service_name
         if isinstance(exc, ApiError):
             response = error_response(exc.status, exc.code, exc.message, exc.fields, exc.headers)
@@ -251,8 +260,7 @@ class ApiEndpoint(HttpRequestHandler):
         elif isinstance(exc, ValidationError):
             code = "validation_failed"
             response = error_response(422, code, "validation failed", exc.messages)
-        else:
-            log.error("unhandled error in %s.%s", service, self.method_name, exc_info=exc)
+        else:  # nameko logged it with its traceback (shared.logs keeps that one)
             code = "internal_error"
             response = error_response(500, code, "internal error")
         metrics.HTTP_ERRORS.labels(service, self.method_name, code).inc()

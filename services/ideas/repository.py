@@ -17,7 +17,7 @@ class IdeasRepository:
     # --- reference data ---
 
     def municipalities(self):
-        self.cur.execute("SELECT slug, name, state FROM municipalities ORDER BY slug")
+        self.cur.execute("SELECT slug, name, name_en, state FROM municipalities ORDER BY slug")
         return self.cur.fetchall()
 
     def municipality_exists(self, slug):
@@ -25,9 +25,17 @@ class IdeasRepository:
         return self.cur.fetchone() is not None
 
     def fields_of_action(self, municipality):
-        self.cur.execute("SELECT slug, name FROM fields_of_action WHERE municipality = %s ORDER BY position",
-                         (municipality,))
+        self.cur.execute("SELECT slug, name, name_en FROM fields_of_action WHERE municipality = %s"
+                         " ORDER BY position", (municipality,))
         return self.cur.fetchall()
+
+    def all_fields_of_action(self):
+        """{municipality: [{slug, name, name_en}] in position order}, in one round trip."""
+        self.cur.execute("SELECT municipality, slug, name, name_en FROM fields_of_action ORDER BY municipality, position")
+        fields = {}
+        for row in self.cur.fetchall():
+            fields.setdefault(row.pop("municipality"), []).append(row)
+        return fields
 
     def reference_check(self, municipality, field):
         """(municipality exists, field of action exists in it), in one round trip."""

@@ -79,15 +79,21 @@ class MunicipalityArg(Schema):
 
 # --- responses --------------------------------------------------------------------------
 
+class FieldOut(Strict):
+    slug = fields.String()
+    name = fields.String(metadata={"description": "German name"})
+    name_en = fields.String(metadata={"description": "English name"})
+
+
 class MunicipalityOut(Strict):
     slug = fields.String()
-    name = fields.String()
+    name = fields.String(metadata={"description": "German name"})
+    name_en = fields.String(metadata={"description": "English name"})
     state = fields.String()
 
 
-class FieldOut(Strict):
-    slug = fields.String()
-    name = fields.String()
+class PlaceOut(MunicipalityOut):
+    fields = fields.List(fields.Nested(FieldOut))
 
 
 class TopicStoreOut(Strict):

@@ -17,7 +17,7 @@ from .commands import (ChangeStatus, FollowBoardDecision, GetIdea, GetMilestone,
 from .repository import IdeasRepository
 from .schemas import (FieldOut, IdeaIdArg, IdeaOut, IdeaPage, IdeaQuery, MilestoneOut, MilestoneQuery,
                       MilestoneReachedBody, Moderation, MunicipalityArg, MunicipalityOut, NewIdea, NewMilestone,
-                      StatusChange, TopicStoreOut)
+                      PlaceOut, StatusChange, TopicStoreOut)
 
 MODERATORS = ("moderator",)
 STAFF = ("staff",)
@@ -125,6 +125,11 @@ class IdeasService(OpsEndpoints):
         """[{slug, name}] of a municipality; ValidationError for a malformed slug, NotFound for none."""
         args = MunicipalityArg().load({"municipality": municipality})
         return FieldOut(many=True).dump(use_cases.list_fields(self.uow, ListFields(args["municipality"])))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def places(self):
+        """Every municipality with its fields of action, names in German and English (shared.places)."""
+        return PlaceOut(many=True).dump(use_cases.places(self.uow))
 
 
 def _board_decision(event, approved):

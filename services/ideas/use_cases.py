@@ -55,6 +55,13 @@ def list_municipalities(uow):
         return uow.repo.municipalities()
 
 
+def places(uow):
+    """Every municipality with its fields of action, names in German and English: other services' labels."""
+    with uow:
+        fields = uow.repo.all_fields_of_action()
+        return [{**row, "fields": fields.get(row["slug"], [])} for row in uow.repo.municipalities()]
+
+
 def list_fields(uow, query: ListFields):
     with uow:
         if not uow.repo.municipality_exists(query.municipality):

@@ -6,6 +6,7 @@ dispatch.py builds the real one (mail.Mailer, webhook.post_all) from the service
 """
 from dataclasses import dataclass
 from typing import Any, Callable
+from urllib.parse import urlencode
 
 
 @dataclass(frozen=True)
@@ -24,11 +25,17 @@ class Channels:
     send_mails: Callable  # [Mail] -> [(outcome, error)], one per mail, in order
     post_webhooks: Callable  # [[delivery row]] one list per webhook -> per webhook, [None or error] per POST tried
 
-    def links(self, access_token, confirm_token=None):
-        """The URLs in a mail: one-click unsubscribe, data export/deletion, and the confirmation."""
-        base = f"{self.settings.public_url}/api/v1"
-        links = {"unsubscribe": f"{base}/unsubscribe?token={access_token}",
-                 "manage": f"{base}/subscriber?token={access_token}"}
+    def links(self, language, manage_token, confirm_token=None):
+        """The pages a mail links to, in the subscriber's language: one-click unsubscribe, "my data",
+        and the confirmation. Each opens a page with a button; only the button's POST acts."""
+        def page(path, token):
+            return f"{self.settings.public_url}/{path}?{urlencode({'token': token, 'lang': language})}"
+
+        links = {"unsubscribe": page("unsubscribe", manage_token), "manage": page("my-data", manage_token)}
         if confirm_token:
-            links["confirm"] = f"{base}/subscribers/confirm?token={confirm_token}"
+            links["confirm"] = page("confirm", confirm_token)
         return links
+
+    def idea_page(self, idea_id, language):
+        """The public page of an idea (reporting's), where its whole story is told."""
+        return f"{self.settings.idea_pages_url}/ideas/{idea_id}?lang={language}"

@@ -42,6 +42,12 @@ class Unsubscribe:
 
 
 @dataclass(frozen=True)
+class ShowSubscriber:
+    token: str | None
+    subject: str | None
+
+
+@dataclass(frozen=True)
 class ExportSubscriber:
     token: str | None
     subject: str | None

@@ -47,7 +47,7 @@ class ChannelsProvider(DependencyProvider):
 
 
 class Dispatcher(DependencyProvider):
-    """Injects `run(channels)`: one dispatch round over the service's unit-of-work provider."""
+    """Injects `run(channels, names)`: one dispatch round over the service's unit-of-work provider."""
 
     def setup(self):
         self.units = unit_of_work_provider(self.container)
@@ -55,12 +55,14 @@ class Dispatcher(DependencyProvider):
     def get_dependency(self, worker_ctx):
         return self.run
 
-    def run(self, channels):
+    def run(self, channels, names):
+        """`names`: shared.places.PlaceNames, what mails show instead of slugs."""
         settings = channels.settings
         deadline = time.monotonic() + settings.dispatch_slice_seconds
         senders = GreenPool(settings.email_senders + 1)
+        send_mails = partial(use_cases.send_mail_batch, names=names)
         for _ in range(settings.email_senders):
-            senders.spawn(self._until_done, use_cases.send_mail_batch, channels, deadline)
+            senders.spawn(self._until_done, send_mails, channels, deadline)
         senders.spawn(self._until_done, use_cases.send_webhook_batch, channels, deadline)
         senders.waitall()
 

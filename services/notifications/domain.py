@@ -78,6 +78,46 @@ def reaches_author(trigger_type):
     return AUTHOR in AUDIENCE[trigger_type]
 
 
+def tells_people(trigger_type, content):
+    """False for the ideas service's status change that follows a board decision: the decision's own
+    mail already says it (one mail per board decision). Webhooks still get every event they asked for."""
+    return not (trigger_type == "IdeaStatusChanged" and content.get("cause") == "board")
+
+
+# Triggers about an idea that is public: their mails link to the idea's page.
+NOT_PUBLIC_YET = ("IdeaSubmitted", "IdeaRejected")
+
+
+def has_idea_page(trigger_type, content):
+    return bool(content.get("idea_id")) and trigger_type not in NOT_PUBLIC_YET
+
+
+# --- the tokens of mail links ---------------------------------------------------------------
+
+CONFIRM_LINK, MANAGE_LINK = "confirm", "manage"
+
+
+def token_hash(token):
+    """What is stored of a link's token: its SHA-256 (the token is 256 random bits, so no salt is needed)."""
+    return hashlib.sha256(token.encode()).digest()
+
+
+def link_expired(row, now):
+    return now >= row["expires_at"]
+
+
+def account_to_link(subscriber, linked_elsewhere):
+    """The account an address is linked to when its owner confirms, or None.
+
+    Only the account that asked for this confirmation, only if the address has none yet and that
+    account is not linked to another address: subscribing never moves an address to an account.
+    """
+    pending = subscriber["pending_subject"]
+    if pending is None or subscriber["subject"] is not None or linked_elsewhere:
+        return None
+    return pending
+
+
 # --- timing -------------------------------------------------------------------------------
 
 def digest_due(mode, now, hour=7):
@@ -105,22 +145,6 @@ def backoff_seconds(attempts, base, cap):
     return min(cap, base * 2 ** max(0, attempts - 1))
 
 
-def confirmation_expired(expires_at, now):
-    return expires_at is None or now >= expires_at
-
-
-def account_to_link(subscriber, linked_elsewhere):
-    """The account an address is linked to when its owner confirms, or None.
-
-    Only the account that asked for this confirmation, only if the address has none yet and that
-    account is not linked to another address: subscribing never moves an address to an account.
-    """
-    pending = subscriber["pending_subject"]
-    if pending is None or subscriber["subject"] is not None or linked_elsewhere:
-        return None
-    return pending
-
-
 # --- digests ------------------------------------------------------------------------------
 
 def group_for_digest(items):
@@ -131,7 +155,7 @@ def group_for_digest(items):
     """
     fields = {}
     for item in items:
-        field = item.get("field_of_action")
+        field = item.get("field_name") or item.get("field_of_action")
         idea = (item.get("idea_title") or item["idea_id"]) if item.get("idea_id") else None
         fields.setdefault(field, {}).setdefault(idea, []).append(item)
     ordered = sorted(fields.items(), key=lambda entry: entry[0] is None)

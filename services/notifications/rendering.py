@@ -3,20 +3,18 @@
 Each mail is rendered twice, `<name>.txt.j2` and `<name>.html.j2` (HTML autoescaped); the
 subject comes from the `subject` macro of the language's `_phrases.j2`. HTML templates import
 the phrases as `_phrases.html.j2`: the same file, compiled with escaping (see PhrasesLoader).
+HTML mails extend shared/templates/mail.html.j2: the pages' layout and style.
 """
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
-from shared.domain import MUNICIPAL_TZ
+from shared.pages import SHARED_TEMPLATES, format_date, format_time
 
 from .domain import group_for_digest
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-TIME_FORMATS = {"de": "%d.%m.%Y, %H:%M Uhr", "en": "%d %b %Y, %H:%M"}
-DATE_FORMATS = {"de": "%d.%m.%Y", "en": "%d %b %Y"}
 
 
 # Stand-ins for a subscriber's own links: a notification is rendered once per language and
@@ -48,22 +46,13 @@ class PhrasesLoader(FileSystemLoader):
         return super().get_source(environment, template.replace("_phrases.html.j2", "_phrases.j2"))
 
 
-def _local_time(value, language):
-    moment = datetime.fromisoformat(value).astimezone(MUNICIPAL_TZ)
-    return moment.strftime(TIME_FORMATS[language])
-
-
-def _date(value, language):
-    return datetime.fromisoformat(value).strftime(DATE_FORMATS[language])
-
-
 class Renderer:
     def __init__(self):
-        self.env = Environment(loader=PhrasesLoader(TEMPLATES),
+        self.env = Environment(loader=ChoiceLoader([PhrasesLoader(TEMPLATES), FileSystemLoader(SHARED_TEMPLATES)]),
                                autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
                                trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-        self.env.filters["local_time"] = _local_time
-        self.env.filters["date"] = _date
+        self.env.filters["local_time"] = format_time
+        self.env.filters["date"] = format_date
 
     def _render(self, language, name, subject_args, **context):
         phrases = self.env.get_template(f"{language}/_phrases.j2").module

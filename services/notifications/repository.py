@@ -3,8 +3,8 @@ import json
 
 from psycopg2.extras import execute_values
 
-SUBSCRIBER_COLUMNS = ("id, email, language, digest, subject, pending_subject, access_token, confirm_token,"
-                      " confirm_expires_at, created_at, confirmed_at, unsubscribed_at")
+SUBSCRIBER_COLUMNS = ("id, email, language, digest, subject, pending_subject, created_at, confirmed_at,"
+                      " unsubscribed_at")
 WEBHOOK_COLUMNS = ("id, url, event_types, municipality, description, created_at, consecutive_failures,"
                    " disabled_at")
 ANNOUNCEMENT_COLUMNS = "id, municipality, title, starts_at, place, link, description, created_at"
@@ -29,11 +29,8 @@ class NotificationsRepository:
     def subscriber_by_email(self, email, for_update=False):
         return self._subscriber_by("lower(email)", email.lower(), for_update)
 
-    def subscriber_by_access_token(self, token, for_update=False):
-        return self._subscriber_by("access_token", token, for_update)
-
-    def subscriber_by_confirm_token(self, token, for_update=False):
-        return self._subscriber_by("confirm_token", token, for_update)
+    def subscriber_by_id(self, subscriber_id, for_update=False):
+        return self._subscriber_by("id", subscriber_id, for_update)
 
     def subscriber_by_subject(self, subject, for_update=False):
         return self._subscriber_by("subject", subject, for_update)
@@ -41,29 +38,52 @@ class NotificationsRepository:
     def add_subscriber(self, subscriber):
         self.cur.execute(
             f"INSERT INTO subscribers ({SUBSCRIBER_COLUMNS}) VALUES (%(id)s, %(email)s, %(language)s, %(digest)s,"
-            " %(subject)s, %(pending_subject)s, %(access_token)s, %(confirm_token)s, %(confirm_expires_at)s, %(created_at)s,"
-            " %(confirmed_at)s, %(unsubscribed_at)s)",
+            " %(subject)s, %(pending_subject)s, %(created_at)s, %(confirmed_at)s, %(unsubscribed_at)s)",
             subscriber,
         )
 
-    def restart_opt_in(self, subscriber_id, language, digest, pending_subject, confirm_token, expires_at):
-        """A pending or unsubscribed address subscribes again: new confirmation, no consent yet.
+    def restart_opt_in(self, subscriber_id, language, digest, pending_subject):
+        """A pending or unsubscribed address subscribes again: no consent yet, earlier opt-in links void.
 
         The linked account (subject) stays as it is; who asked now is only remembered.
         """
         self.cur.execute(
-            "UPDATE subscribers SET language = %s, digest = %s, pending_subject = %s, confirm_token = %s,"
-            " confirm_expires_at = %s, confirmed_at = NULL, unsubscribed_at = NULL WHERE id = %s",
-            (language, digest, pending_subject, confirm_token, expires_at, subscriber_id),
+            "UPDATE subscribers SET language = %s, digest = %s, pending_subject = %s,"
+            " confirmed_at = NULL, unsubscribed_at = NULL WHERE id = %s",
+            (language, digest, pending_subject, subscriber_id),
         )
+        self.cur.execute("DELETE FROM link_tokens WHERE subscriber_id = %s AND purpose = 'confirm'", (subscriber_id,))
 
     def confirm(self, subscriber_id, now, subject):
         """Record consent; `subject` (or None) is the account the address is linked to from now on."""
         self.cur.execute(
-            f"UPDATE subscribers SET confirmed_at = %s, confirm_token = NULL, confirm_expires_at = NULL,"
-            f" subject = coalesce(subject, %s), pending_subject = NULL WHERE id = %s RETURNING {SUBSCRIBER_COLUMNS}",
-            (now, subject, subscriber_id))
+            f"UPDATE subscribers SET confirmed_at = %s, subject = coalesce(subject, %s), pending_subject = NULL"
+            f" WHERE id = %s RETURNING {SUBSCRIBER_COLUMNS}", (now, subject, subscriber_id))
         return self.cur.fetchone()
+
+    # --- the tokens of mail links (hashes only) -----------------------------------------------
+
+    def add_link_tokens(self, tokens):
+        """`tokens`: [(token hash, subscriber id, purpose, created at, expires at)]."""
+        if tokens:
+            execute_values(self.cur, "INSERT INTO link_tokens (token_hash, subscriber_id, purpose, created_at,"
+                                     " expires_at) VALUES %s", tokens)
+
+    def link_token(self, token_hash, purpose, for_update=False):
+        """The token's row (subscriber_id, created_at, expires_at, used_at), or None."""
+        self.cur.execute("SELECT subscriber_id, created_at, expires_at, used_at FROM link_tokens"
+                         " WHERE token_hash = %s AND purpose = %s" + (" FOR UPDATE" if for_update else ""),
+                         (token_hash, purpose))
+        return self.cur.fetchone()
+
+    def use_link_token(self, token_hash, now):
+        self.cur.execute("UPDATE link_tokens SET used_at = coalesce(used_at, %s) WHERE token_hash = %s",
+                         (now, token_hash))
+
+    def forget_link_tokens(self, expired_before):
+        """Delete tokens that expired before `expired_before`; returns how many."""
+        self.cur.execute("DELETE FROM link_tokens WHERE expires_at < %s", (expired_before,))
+        return self.cur.rowcount
 
     def unsubscribe(self, subscriber_id, now):
         self.cur.execute("UPDATE subscribers SET unsubscribed_at = coalesce(unsubscribed_at, %s) WHERE id = %s",
@@ -109,6 +129,11 @@ class NotificationsRepository:
         self.cur.execute("SELECT id, municipality, field_of_action, title, author_id FROM ideas WHERE id = %s",
                          (idea_id,))
         return self.cur.fetchone()
+
+    def idea_titles(self, idea_ids):
+        """{idea id (text): title} of the known ideas among `idea_ids`."""
+        self.cur.execute("SELECT id::text AS id, title FROM ideas WHERE id::text = ANY(%s)", (list(idea_ids),))
+        return {row["id"]: row["title"] for row in self.cur.fetchall()}
 
     # --- triggers and fan-out -----------------------------------------------------------------
 
@@ -175,7 +200,7 @@ class NotificationsRepository:
             "  AND due_at <= %(now)s AND next_attempt_at <= %(now)s ORDER BY next_attempt_at LIMIT %(limit)s"
             "  FOR UPDATE SKIP LOCKED)"
             " SELECT d.id, d.channel, d.trigger_event_id, d.attempts, d.subscriber_id, s.email, s.language, s.digest,"
-            "  s.access_token, s.confirm_token, s.confirmed_at, s.unsubscribed_at, t.type AS trigger_type, t.content"
+            "  s.confirmed_at, s.unsubscribed_at, t.type AS trigger_type, t.content"
             " FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id"
             " JOIN triggers t ON t.event_id = d.trigger_event_id"
             " WHERE d.subscriber_id IN (SELECT subscriber_id FROM picked) AND d.channel = 'email'"

@@ -4,7 +4,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from shared.validation import Slug, Strict, Text
 
 from .domain import (ANNOUNCEMENTS, DIGESTS, FIELD, IDEA, KINDS, LANGUAGES, MILESTONES, PILOT_DECISIONS,
-                     TRIGGER_TYPES)
+                     TRIGGER_TYPES, subscription_of)
 
 DELIVERY_STATUSES = ("pending", "sent", "failed", "cancelled")
 NEEDS = {IDEA: ("idea_id",), FIELD: ("municipality", "field_of_action"), MILESTONES: ("municipality",),
@@ -66,6 +66,38 @@ class TokenQuery(Strict):
 class ManageQuery(Strict):
     token = fields.String(validate=validate.Length(min=20, max=100),
                           metadata={"description": "from a mail's link; or send a bearer token instead"})
+
+
+class ConfirmOut(Strict):
+    status = fields.String(metadata={"description": "confirmed, or already_confirmed (the link was followed before)"})
+    confirmed_at = fields.DateTime()
+
+
+# --- the pages behind mail links (HTML forms) -----------------------------------------------
+
+class LinkPage(TokenQuery):
+    saved = fields.Boolean(load_default=False, metadata={"description": "show that changes were saved"})
+
+
+class Topic(fields.String):
+    """A subscription as the "my data" form sends it: its stored topic, e.g. `field:gera/energie`."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if ":" not in text or len(text) > 200:
+            raise ValidationError("not a subscription")
+        return Subscription().load(subscription_of(text))
+
+
+class PreferencesForm(Strict):
+    language = fields.String(required=True, validate=validate.OneOf(LANGUAGES))
+    digest = fields.String(required=True, validate=validate.OneOf(DIGESTS))
+    subscriptions = fields.List(Topic(), load_default=list, validate=validate.Length(max=200))
+
+
+class UnsubscribeForm(Strict):
+    one_click = fields.String(data_key="List-Unsubscribe", validate=validate.OneOf(("One-Click",)),
+                              metadata={"description": "what a mail client's one-click POST sends (RFC 8058)"})
 
 
 class SubscriberOut(Strict):

@@ -1,24 +1,31 @@
 """The notifications service's nameko entrypoints: translate HTTP, events and timers into use cases."""
+from werkzeug.utils import redirect
+
 from shared.db import UnitOfWorkProvider
+from shared.errors import Gone
 from shared.events import schema_for
 from shared.ops import OpsEndpoints
+from shared.pages import page
+from shared.places import PlaceNamesProvider
 from shared.ratelimit import Limits
 from shared.subscriber import subscribe
 from shared.timer import every
 from shared.web import AUTHENTICATED, api
 
-from . import use_cases, webhook
+from . import use_cases, views, webhook
 from .commands import (ChangeSubscriber, Confirm, DeleteWebhook, EnableWebhook, EraseSubscriber, ExportSubscriber,
                        ListAnnouncements, ListDeliveries, MarkAllRead, MarkRead, Notify, PostAnnouncement,
-                       RegisterWebhook, ShowFeed, Subscribe, Unsubscribe)
+                       RegisterWebhook, ShowFeed, ShowSubscriber, Subscribe, Unsubscribe)
 from .dispatch import ChannelsProvider, Dispatcher
 from .repository import NotificationsRepository
-from .schemas import (AnnouncementOut, AnnouncementPage, AnnouncementQuery, DeliveryPage, DeliveryQuery, FeedPage,
-                      FeedQuery, ManageQuery, NewAnnouncement, NewSubscriber, NewWebhook, SubscriberChanges,
-                      SubscriberExport, SubscriberOut, TokenQuery, WebhookCreated, WebhookOut)
+from .schemas import (AnnouncementOut, AnnouncementPage, AnnouncementQuery, ConfirmOut, DeliveryPage, DeliveryQuery,
+                      FeedPage, FeedQuery, LinkPage, ManageQuery, NewAnnouncement, NewSubscriber, NewWebhook,
+                      PreferencesForm, SubscriberChanges, SubscriberExport, SubscriberOut, TokenQuery,
+                      UnsubscribeForm, WebhookCreated, WebhookOut)
 
 STAFF = ("staff",)
 SUBSCRIBERS, FEED, ANNOUNCEMENTS, WEBHOOKS = ["subscribers"], ["feed"], ["announcements"], ["webhooks"]
+PAGES = ["pages (mail links)"]
 
 
 def notify_command(event):
@@ -47,6 +54,7 @@ class NotificationsService(OpsEndpoints):
     uow = UnitOfWorkProvider(NotificationsRepository)
     channels = ChannelsProvider()
     dispatcher = Dispatcher()
+    place_names = PlaceNamesProvider()
 
     # --- subscribers (double opt-in; the links in mails carry a token, no login needed) ---
     @api("POST", "/api/v1/subscribers", body=NewSubscriber, status=202, tags=SUBSCRIBERS,
@@ -57,22 +65,17 @@ class NotificationsService(OpsEndpoints):
         body = request.data
         command = Subscribe(email=body["email"], language=body["language"], digest=body["digest"],
                             subscriptions=tuple(body["subscriptions"]), subject=_subject(request))
-        use_cases.subscribe(self.uow, command, self.channels.settings.confirm_hours)
+        use_cases.subscribe(self.uow, command)
         return {"status": "confirmation_sent"}
 
-    @api("GET", "/api/v1/subscribers/confirm", query=TokenQuery, tags=SUBSCRIBERS,
-         summary="The one-time link of the confirmation mail: records consent")
+    @api("POST", "/api/v1/subscribers/confirm", query=TokenQuery, response=ConfirmOut, tags=SUBSCRIBERS,
+         summary="Confirm with the token of the confirmation mail: records consent (again: already_confirmed)")
     def confirm(self, request):
-        return use_cases.confirm(self.uow, Confirm(request.query_data["token"]))
-
-    @api("GET", "/api/v1/unsubscribe", query=TokenQuery, tags=SUBSCRIBERS,
-         summary="One-click unsubscribe: the link in every mail")
-    def unsubscribe_link(self, request):
-        return use_cases.unsubscribe(self.uow, Unsubscribe(request.query_data["token"]))
+        return use_cases.confirm(self.uow, Confirm(request.query_data["token"]), self.channels.settings)
 
     @api("POST", "/api/v1/unsubscribe", query=TokenQuery, tags=SUBSCRIBERS,
-         summary="One-click unsubscribe by mail clients (List-Unsubscribe-Post, RFC 8058)")
-    def unsubscribe_post(self, request):
+         summary="Unsubscribe with the token of a mail link")
+    def unsubscribe(self, request):
         return use_cases.unsubscribe(self.uow, Unsubscribe(request.query_data["token"]))
 
     @api("GET", "/api/v1/subscriber", query=ManageQuery, response=SubscriberExport, tags=SUBSCRIBERS,
@@ -96,6 +99,71 @@ class NotificationsService(OpsEndpoints):
     def erase_subscriber(self, request):
         command = EraseSubscriber(token=request.query_data.get("token"), subject=_subject(request))
         use_cases.erase_subscriber(self.uow, command)
+
+    # --- the pages behind the links in every mail: a GET shows, only a button's POST acts ---
+    @page("GET", "/confirm", query=TokenQuery, tags=PAGES, summary="The confirmation mail's link: a page with a button")
+    def confirm_page(self, request):
+        try:
+            state = use_cases.confirmation_state(self.uow, Confirm(request.query_data["token"]))
+        except Gone:
+            return views.link_expired(request.view)
+        return views.confirmation(request.view, {**state, "manage_token": None})
+
+    @page("POST", "/confirm", query=TokenQuery, tags=PAGES, summary="The confirm button: records consent")
+    def confirm_button(self, request):
+        try:
+            state = use_cases.confirm(self.uow, Confirm(request.query_data["token"]), self.channels.settings)
+        except Gone:
+            return views.link_expired(request.view)
+        return views.confirmation(request.view, state)
+
+    @page("GET", "/unsubscribe", query=TokenQuery, tags=PAGES, summary="The unsubscribe link of every mail")
+    def unsubscribe_page(self, request):
+        token = request.query_data["token"]
+        return views.unsubscribe(request.view, token, self._profile(token))
+
+    @page("POST", "/unsubscribe", query=TokenQuery, form=UnsubscribeForm, tags=PAGES,
+          summary="The unsubscribe button, and mail clients' one-click unsubscribe (RFC 8058)")
+    def unsubscribe_button(self, request):
+        token = request.query_data["token"]
+        profile = self._profile(token)
+        use_cases.unsubscribe(self.uow, Unsubscribe(token))
+        return views.unsubscribe(request.view, token, profile, done=True)
+
+    @page("GET", "/my-data", query=LinkPage, tags=PAGES, summary="See and change one's data, from a mail's link")
+    def my_data_page(self, request):
+        query = request.query_data
+        return views.my_data(request.view, query["token"], self._profile(query["token"]), self.place_names(),
+                             saved=query["saved"])
+
+    @page("POST", "/my-data", query=TokenQuery, form=PreferencesForm, tags=PAGES,
+          summary="Save language, rhythm and subscriptions; then back to the page, in the chosen language")
+    def my_data_save(self, request):
+        token, form = request.query_data["token"], request.form_data
+        use_cases.change_subscriber(self.uow, ChangeSubscriber(
+            token=token, subject=None, language=form["language"], digest=form["digest"],
+            subscriptions=tuple(form["subscriptions"])))
+        return redirect(request.view.url(lang=form["language"], saved="true"), code=303)
+
+    @page("GET", "/my-data/export", query=TokenQuery, tags=PAGES, summary="Download everything stored (JSON file)")
+    def my_data_export(self, request):
+        export = use_cases.export_subscriber(self.uow, ExportSubscriber(request.query_data["token"], None))
+        return views.export_file(request.view, SubscriberExport().dump(export))
+
+    @page("GET", "/my-data/delete", query=TokenQuery, tags=PAGES, summary="Delete one's data: the confirmation step")
+    def delete_page(self, request):
+        token = request.query_data["token"]
+        return views.delete(request.view, token, self._profile(token))
+
+    @page("POST", "/my-data/delete", query=TokenQuery, tags=PAGES, summary="Delete the subscriber and all their data")
+    def delete_button(self, request):
+        token = request.query_data["token"]
+        use_cases.erase_subscriber(self.uow, EraseSubscriber(token=token, subject=None))
+        return views.delete(request.view, token, done=True)
+
+    def _profile(self, token):
+        """The subscriber a mail link names (an expired link: Gone, answered as a 410 page)."""
+        return use_cases.show_subscriber(self.uow, ShowSubscriber(token=token, subject=None))
 
     # --- the in-app feed of the token's subject ---
     @api("GET", "/api/v1/notifications", query=FeedQuery, roles=AUTHENTICATED, response=FeedPage, tags=FEED,
@@ -160,7 +228,11 @@ class NotificationsService(OpsEndpoints):
     # --- sending: mails and webhook POSTs that are due ---
     @every("DISPATCH_SECONDS", 1, eager=True)
     def send_due(self):
-        self.dispatcher(self.channels)
+        self.dispatcher(self.channels, self.place_names())
+
+    @every("LINK_CLEANUP_SECONDS", 3600)
+    def forget_expired_links(self):
+        use_cases.forget_expired_links(self.uow)
 
     # --- the events that trigger notifications ---
     on_idea_submitted = notify_on("ideas", "IdeaSubmitted")

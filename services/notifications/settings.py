@@ -21,6 +21,7 @@ class NotificationSettings:
     smtp_timeout: float
     mail_from: str
     public_url: str  # where the links in mails point: confirmation, unsubscribe, data export
+    idea_pages_url: str  # reporting's public pages: every mail about a public idea links to its page
     email_senders: int  # SMTP connections working in parallel
     email_batch: int  # deliveries claimed per transaction and connection
     email_max_attempts: int  # transient SMTP failures before a mail counts as failed
@@ -31,6 +32,7 @@ class NotificationSettings:
     retry_max_seconds: float
     digest_hour: int  # local hour (Europe/Berlin) at which daily and weekly digests go out
     confirm_hours: float  # how long a confirmation link is valid
+    manage_link_days: float  # how long the unsubscribe / my-data link of a mail is valid (each mail has a new one)
     dispatch_slice_seconds: float  # one dispatch run stops claiming after this, so a stop is quick
 
 
@@ -51,6 +53,7 @@ def load(service="notifications"):
         smtp_timeout=float(get("SMTP_TIMEOUT_SECONDS", "10")),
         mail_from=get("MAIL_FROM", "SmartCity Beteiligung <beteiligung@smartcity.invalid>"),
         public_url=get("PUBLIC_URL", "http://127.0.0.1:8003").rstrip("/"),
+        idea_pages_url=get("IDEA_PAGES_URL", "http://127.0.0.1:8004").rstrip("/"),
         email_senders=int(get("EMAIL_SENDERS", "8")),
         email_batch=int(get("EMAIL_BATCH", "100")),
         email_max_attempts=int(get("EMAIL_MAX_ATTEMPTS", "48")),
@@ -62,5 +65,6 @@ def load(service="notifications"):
         retry_max_seconds=float(get("RETRY_MAX_SECONDS", "3600")),
         digest_hour=int(get("DIGEST_HOUR", "7")),
         confirm_hours=float(get("CONFIRM_HOURS", "72")),
+        manage_link_days=float(get("MANAGE_LINK_DAYS", "60")),
         dispatch_slice_seconds=float(get("DISPATCH_SLICE_SECONDS", "2")),
     )

@@ -55,9 +55,11 @@ def _fan_out(uow, digest_hour, trigger_id, trigger_type, occurred_at, content, a
     repo.add_trigger(trigger_id, trigger_type, occurred_at, content)
     topics = domain.topics_for(trigger_type, content)
     author = author_id if domain.reaches_author(trigger_type) else None
+    repo.add_webhook_deliveries(trigger_id, trigger_type, content.get("municipality"), now)
+    if not domain.tells_people(trigger_type, content):
+        return  # webhooks asked for every event; people get one mail per board decision
     due = {mode: domain.digest_due(mode, now, digest_hour) for mode in domain.DIGESTS}
     repo.add_email_deliveries(trigger_id, topics, author, due, now)
-    repo.add_webhook_deliveries(trigger_id, trigger_type, content.get("municipality"), now)
     for item_id in repo.add_feed_items(trigger_id, topics, author, now):
         uow.emit("NotificationSent", {"notification_id": item_id, "channel": "feed", "trigger_event_id": trigger_id,
                                       "trigger_type": trigger_type, "sent_at": now})
@@ -96,13 +98,14 @@ def notify(uow, command, digest_hour):
 
 # --- subscribers ----------------------------------------------------------------------------
 
-def subscribe(uow, command, confirm_hours):
+def subscribe(uow, command):
     """Start the double opt-in: a confirmation mail with a one-time link; nothing else is sent before.
 
     The answer is the same for every address, new, pending, unsubscribed or confirmed, with or
     without a bearer token, so it tells nobody who subscribed. A confirmed address stays as it is
     (changes go through its own links). The caller's account is linked to the address only when
     the address's owner confirms (see `confirm`): nobody takes over another's address by asking.
+    The link's token is made when the mail is composed (`send_mail_batch`): only its hash is stored.
     """
     topics = sorted({domain.topic(**subscription) for subscription in command.subscriptions})
     with uow:
@@ -110,44 +113,92 @@ def subscribe(uow, command, confirm_hours):
         existing = repo.subscriber_by_email(command.email, for_update=True)
         if existing is not None and existing["confirmed_at"] and not existing["unsubscribed_at"]:
             return
-        confirm_token, expires_at = _token(), now + timedelta(hours=confirm_hours)
         if existing is None:
             subscriber_id = uuid.uuid4()
             repo.add_subscriber({
                 "id": subscriber_id, "email": command.email, "language": command.language,
-                "digest": command.digest, "subject": None, "pending_subject": command.subject,
-                "access_token": _token(),
-                "confirm_token": confirm_token, "confirm_expires_at": expires_at, "created_at": now,
+                "digest": command.digest, "subject": None, "pending_subject": command.subject, "created_at": now,
                 "confirmed_at": None, "unsubscribed_at": None})
         else:
             subscriber_id = existing["id"]
-            repo.restart_opt_in(subscriber_id, command.language, command.digest, command.subject, confirm_token,
-                                expires_at)
+            repo.restart_opt_in(subscriber_id, command.language, command.digest, command.subject)
         repo.replace_subscriptions(subscriber_id, topics)
         trigger_id = f"confirm:{uuid.uuid4()}"
         repo.add_trigger(trigger_id, domain.CONFIRMATION, now, {})
         repo.add_confirmation_delivery(trigger_id, subscriber_id, now)
 
 
-def confirm(uow, command):
-    """The one-time link of the confirmation mail: records the consent and its time, and links the
-    address to the account that asked for it, if any (domain.account_to_link)."""
+def _new_link(subscriber_id, purpose, now, lifetime, pending):
+    """A fresh link token for a subscriber: the token to put in a link; its hash joins `pending`."""
+    token = _token()
+    pending.append((domain.token_hash(token), subscriber_id, purpose, now, now + lifetime))
+    return token
+
+
+def _manage_lifetime(settings):
+    return timedelta(days=settings.manage_link_days)
+
+
+def _confirm_link(repo, token, now, for_update=False):
+    """(link row, subscriber) of a confirmation token; NotFound for an unknown one."""
+    row = found(repo.link_token(domain.token_hash(token), domain.CONFIRM_LINK, for_update),
+                "confirmation link (unknown, or replaced by a newer one)")
+    return row, repo.subscriber_by_id(row["subscriber_id"], for_update)
+
+
+def confirmation_state(uow, command):
+    """What the confirmation page shows before anything is pressed: pending, or confirmed already.
+
+    Changes nothing (a mail scanner's prefetch of the link does no harm); Gone for an expired link.
+    """
+    with uow:
+        row, subscriber = _confirm_link(uow.repo, command.token, uow.now())
+        if row["used_at"] or subscriber["confirmed_at"]:
+            return {"status": "already_confirmed", "confirmed_at": subscriber["confirmed_at"]}
+        if domain.link_expired(row, uow.now()):
+            raise Gone("the confirmation link has expired; subscribe again", {"token": ["expired"]})
+        return {"status": "pending", "confirmed_at": None, "email": subscriber["email"]}
+
+
+def confirm(uow, command, settings):
+    """The button behind the confirmation link: records the consent and its time, once, and links
+    the address to the account that asked for it, if any (domain.account_to_link).
+
+    Pressed again, it answers `already_confirmed` and changes nothing. The answer carries a fresh
+    "my data" token, so the page can link there at once.
+    """
     with uow:
         now, repo = uow.now(), uow.repo
-        subscriber = found(repo.subscriber_by_confirm_token(command.token, for_update=True),
-                           "confirmation link (unknown or already used)")
-        if domain.confirmation_expired(subscriber["confirm_expires_at"], now):
+        row, subscriber = _confirm_link(repo, command.token, now, for_update=True)
+        if row["used_at"] or subscriber["confirmed_at"]:
+            status = "already_confirmed"
+        elif domain.link_expired(row, now):
             raise Gone("the confirmation link has expired; subscribe again", {"token": ["expired"]})
-        pending = subscriber["pending_subject"]
-        linked_elsewhere = pending is not None and repo.subscriber_by_subject(pending) is not None
-        subscriber = repo.confirm(subscriber["id"], now, domain.account_to_link(subscriber, linked_elsewhere))
-    return {"status": "confirmed", "confirmed_at": subscriber["confirmed_at"]}
+        else:
+            asked = subscriber["pending_subject"]
+            linked_elsewhere = asked is not None and repo.subscriber_by_subject(asked) is not None
+            status = "confirmed"
+            subscriber = repo.confirm(subscriber["id"], now, domain.account_to_link(subscriber, linked_elsewhere))
+            repo.use_link_token(domain.token_hash(command.token), now)
+        pending = []
+        manage_token = _new_link(subscriber["id"], domain.MANAGE_LINK, now, _manage_lifetime(settings), pending)
+        repo.add_link_tokens(pending)
+    return {"status": status, "confirmed_at": subscriber["confirmed_at"], "manage_token": manage_token,
+            "language": subscriber["language"]}
 
 
-def _subscriber(repo, token, subject, for_update=False):
-    """The subscriber named by a mail link's token, else by the signed-in subject."""
+def _subscriber(repo, token, subject, now, for_update=False):
+    """The subscriber named by a mail link's token, else by the signed-in subject.
+
+    An expired link is Gone: each new mail brings a fresh one.
+    """
     if token:
-        subscriber = repo.subscriber_by_access_token(token, for_update)
+        row = repo.link_token(domain.token_hash(token), domain.MANAGE_LINK)
+        if row is None:
+            raise NotFound("subscriber")
+        if domain.link_expired(row, now):
+            raise Gone("this link has expired; every new mail brings a fresh one", {"token": ["expired"]})
+        subscriber = repo.subscriber_by_id(row["subscriber_id"], for_update)
     elif subject is not None:
         subscriber = repo.subscriber_by_subject(subject, for_update)
     else:
@@ -166,16 +217,26 @@ def _profile(repo, subscriber):
 def unsubscribe(uow, command):
     """One click from any mail: no more mail from now on, pending ones included."""
     with uow:
-        subscriber = _subscriber(uow.repo, command.token, None, for_update=True)
+        subscriber = _subscriber(uow.repo, command.token, None, uow.now(), for_update=True)
         uow.repo.unsubscribe(subscriber["id"], uow.now())
     return {"status": "unsubscribed"}
+
+
+def show_subscriber(uow, command):
+    """What the "my data" page shows: the subscriber, their subscriptions and the titles of their ideas."""
+    with uow:
+        repo = uow.repo
+        profile = _profile(repo, _subscriber(repo, command.token, command.subject, uow.now()))
+        ideas = [s["idea_id"] for s in profile["subscriptions"] if s["kind"] == domain.IDEA]
+        profile["idea_titles"] = repo.idea_titles(ideas) if ideas else {}
+        return profile
 
 
 def export_subscriber(uow, command):
     """Everything stored about a subscriber (their data, as the GDPR asks), without secrets."""
     with uow:
         repo = uow.repo
-        subscriber = _subscriber(repo, command.token, command.subject)
+        subscriber = _subscriber(repo, command.token, command.subject, uow.now())
         deliveries, _ = repo.deliveries({"subscriber_id": subscriber["id"]}, EXPORT_LIMIT, 0)
         feed = repo.feed(subscriber["subject"], False, EXPORT_LIMIT, 0)[0] if subscriber["subject"] else []
         return {"subscriber": _profile(repo, subscriber), "deliveries": deliveries, "feed": feed}
@@ -186,21 +247,27 @@ def change_subscriber(uow, command):
     preferences = {name: getattr(command, name) for name in ("language", "digest") if getattr(command, name)}
     with uow:
         repo = uow.repo
-        subscriber = _subscriber(repo, command.token, command.subject, for_update=True)
+        subscriber = _subscriber(repo, command.token, command.subject, uow.now(), for_update=True)
         repo.set_preferences(subscriber["id"], preferences)
         if command.subscriptions is not None:
             repo.replace_subscriptions(subscriber["id"],
                                        sorted({domain.topic(**s) for s in command.subscriptions}))
-        return _profile(repo, repo.subscriber_by_access_token(subscriber["access_token"]))
+        return _profile(repo, repo.subscriber_by_id(subscriber["id"]))
 
 
 def erase_subscriber(uow, command):
-    """Delete the subscriber, their subscriptions, delivery log and feed."""
+    """Delete the subscriber, their subscriptions, delivery log, link tokens and feed."""
     with uow:
-        subscriber = _subscriber(uow.repo, command.token, command.subject, for_update=True)
+        subscriber = _subscriber(uow.repo, command.token, command.subject, uow.now(), for_update=True)
         uow.repo.delete_subscriber(subscriber["id"])
         if subscriber["subject"]:
             uow.repo.delete_feed(subscriber["subject"])
+
+
+def forget_expired_links(uow, keep_days=30):
+    """Delete link tokens expired more than `keep_days` ago (until then an old link still says "expired")."""
+    with uow:
+        return uow.repo.forget_link_tokens(uow.now() - timedelta(days=keep_days))
 
 
 # --- announcements --------------------------------------------------------------------------
@@ -333,10 +400,12 @@ def _failed(uow, row, error, now):
 
 # --- mail -------------------------------------------------------------------------------------
 
-def send_mail_batch(uow, channels):
+def send_mail_batch(uow, channels, names):
     """Claim, compose, send and record one batch of due mails, in one transaction.
 
-    Returns {(channel, outcome): count}; empty when nothing was due.
+    Each mail gets fresh link tokens, stored as hashes in the same transaction. `names` is the
+    shared.places.PlaceNames that mails show instead of slugs. Returns {(channel, outcome): count};
+    empty when nothing was due.
     """
     settings = channels.settings
     with uow:
@@ -344,13 +413,30 @@ def send_mail_batch(uow, channels):
         rows = uow.repo.claim_due_email(settings.email_batch, now)
         if not rows:
             return Counter()
-        mails, outcomes = _compose_all(channels, rows)
+        tokens = []
+        mails, outcomes = _compose_all(channels, names, rows, _Links(channels, now, tokens))
+        uow.repo.add_link_tokens(tokens)
         results = channels.send_mails([mail for _, mail in mails])
         outcomes += [(row, outcome, error) for (group, _), (outcome, error) in zip(mails, results) for row in group]
         return _record(uow, settings, outcomes, now)
 
 
-def _compose_all(channels, rows):
+class _Links:
+    """Makes a subscriber's links for the mails of one batch, and collects the hashes to store."""
+
+    def __init__(self, channels, now, pending):
+        self.channels, self.now, self.pending = channels, now, pending
+
+    def __call__(self, subscriber, with_confirmation=False):
+        settings, subscriber_id = self.channels.settings, subscriber["subscriber_id"]
+        manage = _new_link(subscriber_id, domain.MANAGE_LINK, self.now, _manage_lifetime(settings),
+                           self.pending)
+        confirm = _new_link(subscriber_id, domain.CONFIRM_LINK, self.now,
+                            timedelta(hours=settings.confirm_hours), self.pending) if with_confirmation else None
+        return self.channels.links(subscriber["language"], manage, confirm)
+
+
+def _compose_all(channels, names, rows, make_links):
     """([(rows, Mail)], [(row, outcome, error)]): one mail per row, or one digest per subscriber.
 
     Rows that are no longer to be sent are cancelled; a mail that cannot be rendered fails alone.
@@ -359,53 +445,67 @@ def _compose_all(channels, rows):
     for _, group in groupby(rows, key=lambda row: row["subscriber_id"]):
         group = list(group)
         try:
-            rendered, cancelled = _mails_for(channels, group, rendered_once)
+            rendered, cancelled = _mails_for(channels, names, group, rendered_once, make_links)
         except Exception as exc:
             log.exception("could not compose mail for deliveries %s", [str(row["id"]) for row in group])
             outcomes += [(row, FAILED, f"compose: {type(exc).__name__}") for row in group]
             continue
         outcomes += [(row, CANCELLED, None) for row in cancelled]
         subscriber = group[0]
-        links = channels.links(subscriber["access_token"])
         mails += [(rows_of_mail, Mail(subscriber["email"], text, links, rows_of_mail[0]["id"]))
-                  for rows_of_mail, text in rendered]
+                  for rows_of_mail, text, links in rendered]
     return mails, outcomes
 
 
-def _mails_for(channels, group, rendered_once):
-    """One subscriber's due rows -> ([(rows, Rendered)], cancelled rows)."""
+def _mails_for(channels, names, group, rendered_once, make_links):
+    """One subscriber's due rows -> ([(rows, Rendered, links)], cancelled rows)."""
     subscriber = group[0]
     if subscriber["unsubscribed_at"]:
         return [], group
     language = subscriber["language"]
-    links = channels.links(subscriber["access_token"], subscriber["confirm_token"])
     confirmations = [row for row in group if row["trigger_type"] == domain.CONFIRMATION]
     notices = [row for row in group if row["trigger_type"] != domain.CONFIRMATION]
     mails, cancelled = [], []
-    if confirmations and subscriber["confirm_token"]:
-        mails.append((confirmations, channels.renderer.confirmation(language, links)))
+    if confirmations and not subscriber["confirmed_at"]:
+        links = make_links(subscriber, with_confirmation=True)
+        mails.append((confirmations, channels.renderer.confirmation(language, links), links))
     else:
         cancelled += confirmations  # confirmed meanwhile
     if notices and not subscriber["confirmed_at"]:
         cancelled += notices
     elif notices and subscriber["digest"] == "immediate":
-        mails += [([row], _notification(channels, rendered_once, language, row).with_links(links)) for row in notices]
+        for row in notices:
+            links = make_links(subscriber)
+            mails.append(([row], _notification(channels, names, rendered_once, language, row).with_links(links),
+                          links))
     elif notices:
+        links = make_links(subscriber)
         mails.append((notices, channels.renderer.digest(language, subscriber["digest"],
-                                                        [_item(row) for row in notices], links)))
+                                                        [_item(channels, names, language, row) for row in notices],
+                                                        links), links))
     return mails, cancelled
 
 
-def _notification(channels, rendered_once, language, row):
+def _notification(channels, names, rendered_once, language, row):
     """The same notification for every subscriber of a language: rendered once per batch."""
     key = (row["trigger_event_id"], language)
     if key not in rendered_once:
-        rendered_once[key] = channels.renderer.notification(language, _item(row), LINK_PLACEHOLDERS)
+        rendered_once[key] = channels.renderer.notification(language, _item(channels, names, language, row),
+                                                            LINK_PLACEHOLDERS)
     return rendered_once[key]
 
 
-def _item(row):
-    return {**row["content"], "type": row["trigger_type"]}
+def _item(channels, names, language, row):
+    """A trigger as the mail templates show it: names instead of slugs, and the idea's page."""
+    content, kind = row["content"], row["trigger_type"]
+    item = {**content, "type": kind}
+    if content.get("municipality"):
+        item["municipality_name"] = names.municipality(content["municipality"], language)
+        if content.get("field_of_action"):
+            item["field_name"] = names.field(content["municipality"], content["field_of_action"], language)
+    if domain.has_idea_page(kind, content):
+        item["idea_url"] = channels.idea_page(content["idea_id"], language)
+    return item
 
 
 # --- webhooks ---------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ def test_fields_of_action_per_municipality(ideas_api):
     assert [f["name"] for f in gera] == [
         "Bauen, Wohnen und Lebensraum", "Energie", "Mobilität und Infrastruktur",
         "Tourismus, Kultur und Freizeit", "Umwelt", "Wirtschaft und Innovationskraft"]
+    assert gera[0]["name_en"] == "Building, housing and living space"
     grossenhain = ideas_api("GET", "/api/v1/municipalities/grossenhain/fields").json()
     assert [f["slug"] for f in grossenhain] == ["verwaltung", "bildung", "gesundheit", "mobilitaet"]
     missing = ideas_api("GET", "/api/v1/municipalities/atlantis/fields")

@@ -37,3 +37,15 @@ def test_fields_of_action(rpc):
     with pytest.raises(RemoteError) as invalid:
         rpc.fields_of_action("Not A Slug!")
     assert "municipality" in str(invalid.value)
+
+
+def test_places_name_every_municipality_and_field_in_german_and_english(rpc):
+    places = {place["slug"]: place for place in rpc.places()}
+    assert set(places) == {"gera", "grossenhain"}
+    gera = places["gera"]
+    assert (gera["name"], gera["name_en"]) == ("Gera", "Gera")
+    mobility = [field for field in gera["fields"] if field["slug"] == "mobilitaet-infrastruktur"]
+    assert mobility == [{"slug": "mobilitaet-infrastruktur", "name": "Mobilität und Infrastruktur",
+                         "name_en": "Mobility and infrastructure"}]
+    assert [field["name_en"] for field in places["grossenhain"]["fields"]] == [
+        "Administration", "Education", "Health", "Mobility"]

@@ -9,14 +9,16 @@ import copy
 from shared.domain import PUBLISHED
 
 MUNICIPALITIES = [
-    {"slug": "grossenhain", "name": "Großenhain", "state": "Sachsen"},
-    {"slug": "gera", "name": "Gera", "state": "Thüringen"},
+    {"slug": "grossenhain", "name": "Großenhain", "name_en": "Großenhain", "state": "Sachsen"},
+    {"slug": "gera", "name": "Gera", "name_en": "Gera", "state": "Thüringen"},
 ]
 FIELDS_OF_ACTION = {
-    "gera": [{"slug": "energie", "name": "Energie"}, {"slug": "mobilitaet-infrastruktur",
-                                                      "name": "Mobilität und Infrastruktur"},
-             {"slug": "umwelt", "name": "Umwelt"}],
-    "grossenhain": [{"slug": "verwaltung", "name": "Verwaltung"}, {"slug": "bildung", "name": "Bildung"}],
+    "gera": [{"slug": "energie", "name": "Energie", "name_en": "Energy"},
+             {"slug": "mobilitaet-infrastruktur", "name": "Mobilität und Infrastruktur",
+              "name_en": "Mobility and infrastructure"},
+             {"slug": "umwelt", "name": "Umwelt", "name_en": "Environment"}],
+    "grossenhain": [{"slug": "verwaltung", "name": "Verwaltung", "name_en": "Administration"},
+                    {"slug": "bildung", "name": "Bildung", "name_en": "Education"}],
 }
 
 
@@ -38,6 +40,9 @@ class FakeIdeasRepository:
 
     def fields_of_action(self, municipality):
         return copy.deepcopy(self.fields.get(municipality, []))
+
+    def all_fields_of_action(self):
+        return copy.deepcopy(self.fields)
 
     def reference_check(self, municipality, field):
         return (self.municipality_exists(municipality),

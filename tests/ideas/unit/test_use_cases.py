@@ -75,6 +75,14 @@ def test_fields_of_action_of_a_municipality_in_their_order(uow):
     assert missing.value.message == "municipality 'atlantis' not found"
 
 
+def test_places_hold_every_municipality_with_its_fields_named_in_both_languages(uow):
+    places = use_cases.places(uow)
+    assert [p["slug"] for p in places] == ["gera", "grossenhain"]
+    assert places[0]["fields"][1] == {"slug": "mobilitaet-infrastruktur", "name": "Mobilität und Infrastruktur",
+                                      "name_en": "Mobility and infrastructure"}
+    assert [f["name_en"] for f in places[1]["fields"]] == ["Administration", "Education"]
+
+
 def test_topic_stores_count_what_the_viewer_may_see(uow):
     idea_in(uow, "published", working_group="AG Energie", field_of_action="energie")
     idea_in(uow, "submitted", working_group="AG Energie", field_of_action="energie")

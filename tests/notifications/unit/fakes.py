@@ -6,9 +6,10 @@ constraints (one delivery per trigger, channel and recipient; one feed item per 
 trigger) and its cascades. `FakeMailer` and `FakeWebhooks` stand in for SMTP and the receivers.
 """
 import json
+import secrets
 import uuid
 
-from services.notifications.domain import FAILED, RETRY, SENT
+from services.notifications.domain import FAILED, RETRY, SENT, token_hash
 from services.notifications.repository import ANNOUNCEMENT_COLUMNS, SUBSCRIBER_COLUMNS, WEBHOOK_COLUMNS
 from services.notifications.settings import NotificationSettings
 
@@ -16,10 +17,9 @@ from services.notifications.settings import NotificationSettings
 SETTINGS = NotificationSettings(
     smtp_host="smtp.invalid", smtp_port=25, smtp_security="none", smtp_user=None, smtp_password=None,
     smtp_ca_file=None, smtp_timeout=1.0, mail_from="SmartCity Beteiligung <beteiligung@smartcity.invalid>",
-    public_url="https://beteiligung.example", email_senders=2, email_batch=100, email_max_attempts=48,
-    webhook_timeout=1.0, webhook_max_failures=3, webhook_allow=(), retry_base_seconds=30.0, retry_max_seconds=3600.0,
-    digest_hour=7,
-    confirm_hours=72.0, dispatch_slice_seconds=2.0)
+    public_url="https://beteiligung.example", idea_pages_url="https://stadt.example", email_senders=2, email_batch=100,
+    email_max_attempts=48, webhook_timeout=1.0, webhook_max_failures=3, webhook_allow=(), retry_base_seconds=30.0,
+    retry_max_seconds=3600.0, digest_hour=7, confirm_hours=72.0, manage_link_days=60.0, dispatch_slice_seconds=2.0)
 
 
 def _columns(text):
@@ -47,6 +47,7 @@ class FakeNotificationsRepository:
         self.webhook_rows = {}  # id -> row, with its secret
         self.announcement_rows = {}  # id -> row
         self.feed_rows = {}  # id -> row
+        self.link_rows = {}  # token hash -> row
 
     # --- subscribers --------------------------------------------------------------------------
 
@@ -57,11 +58,8 @@ class FakeNotificationsRepository:
     def subscriber_by_email(self, email, for_update=False):
         return self._subscriber_by(lambda row: row["email"].lower() == email.lower())
 
-    def subscriber_by_access_token(self, token, for_update=False):
-        return self._subscriber_by(lambda row: row["access_token"] == token)
-
-    def subscriber_by_confirm_token(self, token, for_update=False):
-        return self._subscriber_by(lambda row: row["confirm_token"] == token)
+    def subscriber_by_id(self, subscriber_id, for_update=False):
+        return self._subscriber_by(lambda row: row["id"] == subscriber_id)
 
     def subscriber_by_subject(self, subject, for_update=False):
         return self._subscriber_by(lambda row: row["subject"] == subject)
@@ -70,17 +68,48 @@ class FakeNotificationsRepository:
         assert self.subscriber_by_email(subscriber["email"]) is None, "unique index subscribers_email"
         self.subscriber_rows[subscriber["id"]] = _pick(subscriber, SUBSCRIBER_FIELDS)
 
-    def restart_opt_in(self, subscriber_id, language, digest, pending_subject, confirm_token, expires_at):
+    def restart_opt_in(self, subscriber_id, language, digest, pending_subject):
         row = self.subscriber_rows[subscriber_id]
-        row.update(language=language, digest=digest, pending_subject=pending_subject, confirm_token=confirm_token,
-                   confirm_expires_at=expires_at, confirmed_at=None, unsubscribed_at=None)
+        row.update(language=language, digest=digest, pending_subject=pending_subject, confirmed_at=None,
+                   unsubscribed_at=None)
+        self.link_rows = {h: r for h, r in self.link_rows.items()
+                          if not (r["subscriber_id"] == subscriber_id and r["purpose"] == "confirm")}
 
     def confirm(self, subscriber_id, now, subject):
         row = self.subscriber_rows[subscriber_id]
         assert subject is None or self.subscriber_by_subject(subject) is None, "unique index subscribers_subject"
-        row.update(confirmed_at=now, confirm_token=None, confirm_expires_at=None, subject=row["subject"] or subject,
-                   pending_subject=None)
+        row.update(confirmed_at=now, subject=row["subject"] or subject, pending_subject=None)
         return _pick(row, SUBSCRIBER_FIELDS)
+
+    # --- the tokens of mail links -------------------------------------------------------------
+
+    def add_link_tokens(self, tokens):
+        for token_hash, subscriber_id, purpose, created_at, expires_at in tokens:
+            assert token_hash not in self.link_rows, "primary key link_tokens"
+            self.link_rows[token_hash] = {"subscriber_id": subscriber_id, "purpose": purpose,
+                                          "created_at": created_at, "expires_at": expires_at, "used_at": None}
+
+    def link_token(self, token_hash, purpose, for_update=False):
+        row = self.link_rows.get(token_hash)
+        if row is None or row["purpose"] != purpose:
+            return None
+        return _pick(row, ("subscriber_id", "created_at", "expires_at", "used_at"))
+
+    def use_link_token(self, token_hash, now):
+        row = self.link_rows[token_hash]
+        row["used_at"] = row["used_at"] or now
+
+    def issue_link(self, subscriber_id, purpose, now, lifetime):
+        """Test step: a link token as a mail would carry it (only its hash is kept); returns the token."""
+        token = secrets.token_urlsafe(32)
+        self.add_link_tokens([(token_hash(token), subscriber_id, purpose, now, now + lifetime)])
+        return token
+
+    def forget_link_tokens(self, expired_before):
+        gone = [h for h, row in self.link_rows.items() if row["expires_at"] < expired_before]
+        for token_hash in gone:
+            del self.link_rows[token_hash]
+        return len(gone)
 
     def unsubscribe(self, subscriber_id, now):
         row = self.subscriber_rows[subscriber_id]
@@ -94,6 +123,7 @@ class FakeNotificationsRepository:
 
     def delete_subscriber(self, subscriber_id):
         del self.subscriber_rows[subscriber_id]
+        self.link_rows = {h: r for h, r in self.link_rows.items() if r["subscriber_id"] != subscriber_id}
         self.subscription_rows = {(s, topic) for s, topic in self.subscription_rows if s != subscriber_id}
         self.delivery_rows = {i: d for i, d in self.delivery_rows.items() if d["subscriber_id"] != subscriber_id}
 
@@ -116,6 +146,9 @@ class FakeNotificationsRepository:
     def known_idea(self, idea_id):
         row = self.idea_rows.get(str(idea_id))
         return dict(row) if row else None
+
+    def idea_titles(self, idea_ids):
+        return {str(i): self.idea_rows[str(i)]["title"] for i in idea_ids if str(i) in self.idea_rows}
 
     # --- triggers and fan-out -----------------------------------------------------------------
 
@@ -185,8 +218,7 @@ class FakeNotificationsRepository:
                 continue
             subscriber, trigger = self.subscriber_rows[d["subscriber_id"]], self.trigger_rows[d["trigger_event_id"]]
             row = {**_pick(d, ("id", "channel", "trigger_event_id", "attempts", "subscriber_id")),
-                   **_pick(subscriber, ("email", "language", "digest", "access_token", "confirm_token",
-                                        "confirmed_at", "unsubscribed_at")),
+                   **_pick(subscriber, ("email", "language", "digest", "confirmed_at", "unsubscribed_at")),
                    "trigger_type": trigger["type"], "content": json.loads(json.dumps(trigger["content"]))}
             claimed.append(((d["subscriber_id"], trigger["occurred_at"]), row))
         return [row for _, row in sorted(claimed, key=lambda entry: entry[0])]

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 import pytest
 from prometheus_client import REGISTRY
 
+from shared.places import PlaceNames
 from services.notifications import use_cases, webhook
 from services.notifications.channels import Channels, Mail
 from services.notifications.commands import Subscribe
@@ -52,7 +53,7 @@ def units():
     repo = FakeNotificationsRepository()
     units = Units(repo)
     for n in range(3):  # three confirmation mails due
-        use_cases.subscribe(units.new(), Subscribe(f"s{n}@example.org", "de", "immediate", ()), 72)
+        use_cases.subscribe(units.new(), Subscribe(f"s{n}@example.org", "de", "immediate", ()))
     return units
 
 
@@ -72,7 +73,7 @@ def test_a_round_sends_batch_by_batch_until_nothing_is_due_and_relays_each_batch
     channels = Channels(dataclasses.replace(SETTINGS, email_batch=1, dispatch_slice_seconds=30), RENDERER, mailer,
                         FakeWebhooks())
     before, started = sent_so_far(), time.monotonic()
-    dispatcher(units).run(channels)
+    dispatcher(units).run(channels, PlaceNames())
     assert time.monotonic() - started < 5  # done when nothing is due, not when the slice is used
     assert sorted(mail.to for mail in mailer.sent) == ["s0@example.org", "s1@example.org", "s2@example.org"]
     assert {d["status"] for d in units.repo.delivery_rows.values()} == {"sent"}
@@ -83,7 +84,7 @@ def test_a_round_sends_batch_by_batch_until_nothing_is_due_and_relays_each_batch
 def test_a_round_whose_time_slice_is_used_up_claims_nothing_more(units):
     mailer = FakeMailer()
     channels = Channels(dataclasses.replace(SETTINGS, dispatch_slice_seconds=0), RENDERER, mailer, FakeWebhooks())
-    dispatcher(units).run(channels)
+    dispatcher(units).run(channels, PlaceNames())
     assert mailer.sent == [] and {d["status"] for d in units.repo.delivery_rows.values()} == {"pending"}
 
 
@@ -93,7 +94,7 @@ def test_a_batch_that_fails_ends_its_sender_for_this_round_and_loses_nothing(uni
 
     monkeypatch.setattr(FakeNotificationsRepository, "claim_due_email", database_gone)
     mailer = FakeMailer()
-    dispatcher(units).run(Channels(SETTINGS, RENDERER, mailer, FakeWebhooks()))
+    dispatcher(units).run(Channels(SETTINGS, RENDERER, mailer, FakeWebhooks()), PlaceNames())
     assert mailer.sent == [] and units.relayed == []
     assert {d["status"] for d in units.repo.delivery_rows.values()} == {"pending"}
     assert "dispatch batch failed" in caplog.text

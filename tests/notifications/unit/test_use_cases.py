@@ -5,24 +5,32 @@ import json
 import uuid
 from datetime import date, datetime, timedelta, timezone
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 
 from services.notifications import use_cases
 from services.notifications.channels import Channels
 from services.notifications.commands import (ChangeSubscriber, Confirm, DeleteWebhook, EnableWebhook, EraseSubscriber,
                                              ExportSubscriber, ListAnnouncements, ListDeliveries, MarkAllRead, MarkRead,
-                                             PostAnnouncement, RegisterWebhook, ShowFeed, Subscribe, Unsubscribe)
-from services.notifications.domain import CONFIRMATION
+                                             PostAnnouncement, RegisterWebhook, ShowFeed, ShowSubscriber, Subscribe,
+                                             Unsubscribe)
+from services.notifications.domain import CONFIRMATION, token_hash
 from services.notifications.rendering import Renderer
 from services.notifications.service import notify_command
 from shared.domain import MUNICIPAL_TZ
 from shared.envelope import make_event, parse_event
 from shared.errors import Gone, NotFound, Unauthorized
+from shared.places import PlaceNames
 from tests.fakes import Clock, FakeUnitOfWork
 from tests.notifications.unit.fakes import SETTINGS, FakeMailer, FakeNotificationsRepository, FakeWebhooks
 
 NOW = datetime(2021, 4, 14, 8, 0, tzinfo=timezone.utc)  # a Wednesday, 10:00 in Gera
 RENDERER = Renderer()
+NAMES = PlaceNames([{"slug": "gera", "name": "Gera", "name_en": "Gera", "state": "Thüringen", "fields": [
+    {"slug": "energie", "name": "Energie", "name_en": "Energy"},
+    {"slug": "mobilitaet-infrastruktur", "name": "Mobilität und Infrastruktur",
+     "name_en": "Mobility and infrastructure"}]}])
 IDEA_ID = "6f1c2a5e-1b2c-4d3e-8f40-5a6b7c8d9e01"
 GERA_NEWS = ({"kind": "announcements", "municipality": "gera"}, {"kind": "pilot_decisions", "municipality": "gera"})
 GERA_PILOTS = ({"kind": "pilot_decisions", "municipality": "gera"},)
@@ -62,15 +70,25 @@ def channels(mailer, hooks):
 # --- steps ------------------------------------------------------------------------------------
 
 def subscribe(uow, email, subscriptions=(), subject=None, language="de", digest="immediate"):
-    return use_cases.subscribe(uow, Subscribe(email, language, digest, tuple(subscriptions), subject),
-                               SETTINGS.confirm_hours)
+    return use_cases.subscribe(uow, Subscribe(email, language, digest, tuple(subscriptions), subject))
+
+
+def link(uow, email, purpose="confirm", lifetime=timedelta(hours=72)):
+    """The token of a link a mail to `email` would carry (issued now)."""
+    repo = uow.fake_repo
+    return repo.issue_link(repo.subscriber_by_email(email)["id"], purpose, uow.now(), lifetime)
 
 
 def subscribed(uow, email, subscriptions=(), subject=None, **preferences):
-    """Subscribed and confirmed through the use cases, as through the mails; returns the subscriber row."""
+    """Subscribed and confirmed through the use cases, as through the mails; returns the subscriber row
+    with the token of a mail's "my data" / unsubscribe link as `access_token`."""
     subscribe(uow, email, subscriptions, subject, **preferences)
-    use_cases.confirm(uow, Confirm(uow.fake_repo.subscriber_by_email(email)["confirm_token"]))
-    return uow.fake_repo.subscriber_by_email(email)
+    use_cases.confirm(uow, Confirm(link(uow, email)), SETTINGS)
+    return {**uow.fake_repo.subscriber_by_email(email), "access_token": link(uow, email, "manage", timedelta(days=60))}
+
+
+def token_in(url):
+    return parse_qs(urlsplit(url).query)["token"][0]
 
 
 def received(source, event_type, data, at=NOW):
@@ -224,8 +242,7 @@ def test_subscribing_records_a_pending_subscriber_and_one_confirmation_mail(uow,
     assert (subscriber["email"], subscriber["language"], subscriber["digest"], subscriber["pending_subject"]) == (
         "Anna@Example.org", "en", "weekly", "anna")
     assert subscriber["subject"] is None  # linked only once the address's owner confirms
-    assert subscriber["confirmed_at"] is None and subscriber["confirm_expires_at"] == NOW + timedelta(hours=72)
-    assert len(subscriber["confirm_token"]) >= 40 and subscriber["access_token"] != subscriber["confirm_token"]
+    assert subscriber["confirmed_at"] is None and repo.link_rows == {}  # the link is made with the mail
     assert repo.topics_of(subscriber["id"]) == ["announcements:gera", "pilot_decisions:gera"]
     [delivery] = repo.delivery_rows.values()
     assert repo.trigger_rows[delivery["trigger_event_id"]]["type"] == CONFIRMATION
@@ -242,15 +259,15 @@ def test_subscribing_a_confirmed_address_again_reveals_nothing_and_changes_nothi
 
 def test_a_pending_address_gets_a_fresh_link_and_the_old_one_stops_working(uow, repo):
     subscribe(uow, "emil@example.org", GERA_NEWS)
-    old = repo.subscriber_by_email("emil@example.org")["confirm_token"]
+    old = link(uow, "emil@example.org")
     subscribe(uow, "emil@example.org", [{"kind": "milestones", "municipality": "gera"}], language="en")
     subscriber = repo.subscriber_by_email("emil@example.org")
-    assert subscriber["confirm_token"] != old and subscriber["language"] == "en"
+    assert subscriber["language"] == "en"
     assert repo.topics_of(subscriber["id"]) == ["milestones:gera"]
     assert len(repo.subscriber_rows) == 1 and len(repo.delivery_rows) == 2  # a second confirmation mail
     with pytest.raises(NotFound):
-        use_cases.confirm(uow, Confirm(old))
-    assert use_cases.confirm(uow, Confirm(subscriber["confirm_token"]))["status"] == "confirmed"
+        use_cases.confirm(uow, Confirm(old), SETTINGS)
+    assert use_cases.confirm(uow, Confirm(link(uow, "emil@example.org")), SETTINGS)["status"] == "confirmed"
 
 
 def test_an_unsubscribed_address_opts_in_again_from_the_start(uow, repo):
@@ -259,7 +276,7 @@ def test_an_unsubscribed_address_opts_in_again_from_the_start(uow, repo):
     subscribe(uow, "ulla@example.org", GERA_PILOTS)
     again = repo.subscriber_by_email("ulla@example.org")
     assert again["id"] == subscriber["id"] and again["unsubscribed_at"] is None and again["confirmed_at"] is None
-    assert again["confirm_token"] and repo.topics_of(again["id"]) == ["pilot_decisions:gera"]
+    assert repo.topics_of(again["id"]) == ["pilot_decisions:gera"]
 
 
 def test_the_account_is_linked_when_the_address_owner_confirms(uow, repo):
@@ -295,24 +312,56 @@ def test_subscribing_another_persons_address_never_hands_it_to_my_account(uow, r
 
 def test_the_confirmation_link_records_consent_and_its_time_once(uow, repo, clock):
     subscribe(uow, "anna@example.org", GERA_NEWS)
-    token = repo.subscriber_by_email("anna@example.org")["confirm_token"]
+    token = link(uow, "anna@example.org")
     clock.advance(minutes=5)
-    assert use_cases.confirm(uow, Confirm(token)) == {"status": "confirmed", "confirmed_at": NOW + timedelta(minutes=5)}
-    assert repo.subscriber_by_email("anna@example.org")["confirm_token"] is None
-    with pytest.raises(NotFound) as again:
-        use_cases.confirm(uow, Confirm(token))
-    assert again.value.message == "confirmation link (unknown or already used) not found"
+    assert use_cases.confirmation_state(uow, Confirm(token))["status"] == "pending"  # looking changes nothing
+    assert repo.subscriber_by_email("anna@example.org")["confirmed_at"] is None
+    first = use_cases.confirm(uow, Confirm(token), SETTINGS)
+    assert (first["status"], first["confirmed_at"]) == ("confirmed", NOW + timedelta(minutes=5))
+    again = use_cases.confirm(uow, Confirm(token), SETTINGS)  # a second press, or a reload
+    assert (again["status"], again["confirmed_at"]) == ("already_confirmed", NOW + timedelta(minutes=5))
+    assert use_cases.confirmation_state(uow, Confirm(token))["status"] == "already_confirmed"
+    # each answer links to "my data" with a fresh token of its own
+    assert first["manage_token"] != again["manage_token"]
+    profile = use_cases.show_subscriber(uow, ShowSubscriber(token=first["manage_token"], subject=None))
+    assert profile["email"] == "anna@example.org"
+    with pytest.raises(NotFound) as unknown:
+        use_cases.confirm(uow, Confirm("x" * 43), SETTINGS)
+    assert unknown.value.message == "confirmation link (unknown, or replaced by a newer one) not found"
+
+
+def test_link_tokens_are_stored_only_as_hashes(uow, repo):
+    carla = subscribed(uow, "carla@example.org", GERA_NEWS)
+    stored = json.dumps([list(repo.subscriber_rows.values()), list(repo.link_rows.values())], default=str)
+    assert carla["access_token"] not in stored and carla["access_token"].encode() not in b"".join(repo.link_rows)
+    assert token_hash(carla["access_token"]) in repo.link_rows
 
 
 def test_an_expired_confirmation_link_is_gone(uow, repo, clock):
     subscribe(uow, "anna@example.org", GERA_NEWS)
-    token = repo.subscriber_by_email("anna@example.org")["confirm_token"]
+    token = link(uow, "anna@example.org")
     clock.advance(hours=72)
     with pytest.raises(Gone) as gone:
-        use_cases.confirm(uow, Confirm(token))
+        use_cases.confirm(uow, Confirm(token), SETTINGS)
     assert gone.value.message == "the confirmation link has expired; subscribe again"
     assert gone.value.fields == {"token": ["expired"]}
+    with pytest.raises(Gone):
+        use_cases.confirmation_state(uow, Confirm(token))
     assert repo.subscriber_by_email("anna@example.org")["confirmed_at"] is None
+
+
+def test_an_expired_management_link_is_refused_and_expired_tokens_are_forgotten_later(uow, repo, clock):
+    carla = subscribed(uow, "carla@example.org", GERA_NEWS)
+    clock.advance(days=60)
+    for use in (lambda: use_cases.unsubscribe(uow, Unsubscribe(carla["access_token"])),
+                lambda: use_cases.show_subscriber(uow, ShowSubscriber(token=carla["access_token"], subject=None)),
+                lambda: use_cases.erase_subscriber(uow, EraseSubscriber(token=carla["access_token"], subject=None))):
+        with pytest.raises(Gone):
+            use()
+    assert repo.subscriber_rows[carla["id"]]["unsubscribed_at"] is None
+    assert use_cases.forget_expired_links(uow) == 1  # the confirmation link; the others still say "expired"
+    clock.advance(days=31)
+    assert use_cases.forget_expired_links(uow) == 2 and repo.link_rows == {}
 
 
 def test_unsubscribing_stops_all_mail_pending_included(uow, repo):
@@ -477,19 +526,22 @@ def test_the_delivery_log_filters_and_pages_newest_first(uow, clock):
 
 def test_due_mail_is_sent_once_recorded_and_published(uow, repo, channels, mailer):
     subscribe(uow, "ben@example.org", GERA_NEWS, language="en")
-    ben = repo.subscriber_by_email("ben@example.org")
-    assert use_cases.send_mail_batch(uow, channels) == {("email", "sent"): 1}
+    assert use_cases.send_mail_batch(uow, channels, NAMES) == {("email", "sent"): 1}
     [confirmation] = mailer.sent
-    assert confirmation.to == "ben@example.org" and confirmation.links == channels.links(ben["access_token"])
-    assert f"https://beteiligung.example/api/v1/subscribers/confirm?token={ben['confirm_token']}" in (
-        confirmation.rendered.text)
-    use_cases.confirm(uow, Confirm(ben["confirm_token"]))
+    confirm_url = confirmation.links["confirm"]
+    assert confirmation.to == "ben@example.org" and confirm_url.startswith("https://beteiligung.example/confirm?token=")
+    assert confirm_url.endswith("&lang=en") and confirm_url in confirmation.rendered.text
+    assert repo.link_token(token_hash(token_in(confirm_url)), "confirm")["expires_at"] == NOW + timedelta(hours=72)
+    use_cases.confirm(uow, Confirm(token_in(confirm_url)), SETTINGS)
 
     posted = announce(uow)
-    assert use_cases.send_mail_batch(uow, channels) == {("email", "sent"): 1}
+    assert use_cases.send_mail_batch(uow, channels, NAMES) == {("email", "sent"): 1}
     mail = mailer.sent[-1]
     assert "Vollversammlung" in mail.rendered.subject
-    assert f"/api/v1/unsubscribe?token={ben['access_token']}" in mail.rendered.text
+    assert mail.links["unsubscribe"].startswith("https://beteiligung.example/unsubscribe?token=")
+    assert mail.links["unsubscribe"] in mail.rendered.text and mail.links["manage"] in mail.rendered.html
+    manage = repo.link_token(token_hash(token_in(mail.links["manage"])), "manage")
+    assert manage["expires_at"] == NOW + timedelta(days=60)
     [delivery] = deliveries_of(repo, str(posted["id"]))
     assert mail.delivery_id == delivery["id"]
     assert (delivery["status"], delivery["attempts"], delivery["sent_at"], delivery["last_error"]) == (
@@ -497,20 +549,20 @@ def test_due_mail_is_sent_once_recorded_and_published(uow, repo, channels, maile
     [sent] = events_of(uow, "NotificationSent", channel="email", trigger_event_id=str(posted["id"]))
     assert sent["data"]["notification_id"] == str(delivery["id"]) and sent["data"]["trigger_type"] == "Announcement"
     assert "ben" not in json.dumps(uow.events)  # outcome events carry no personal data
-    assert use_cases.send_mail_batch(uow, channels) == {} and len(mailer.sent) == 2  # nothing twice
+    assert use_cases.send_mail_batch(uow, channels, NAMES) == {} and len(mailer.sent) == 2  # nothing twice
 
 
 def test_a_daily_digest_collects_everything_due_in_one_mail_at_seven(uow, repo, channels, mailer, clock):
     subscribed(uow, "hanna@example.org", [{"kind": "field", "municipality": "gera", "field_of_action": "energie"},
                                           {"kind": "milestones", "municipality": "gera"}], digest="daily")
-    assert use_cases.send_mail_batch(uow, channels) == {("email", "cancelled"): 1}  # confirmed before it went out
+    assert use_cases.send_mail_batch(uow, channels, NAMES) == {("email", "cancelled"): 1}  # confirmed before it went out
     notify(uow, received("ideas", "IdeaPublished", idea_published("a")))
     notify(uow, received("voting", "PilotApproved", pilot_approved()))
     notify(uow, received("ideas", "MilestoneReached", milestone_reached()))
-    assert use_cases.send_mail_batch(uow, channels) == {} and mailer.sent == []  # due tomorrow morning
+    assert use_cases.send_mail_batch(uow, channels, NAMES) == {} and mailer.sent == []  # due tomorrow morning
 
     clock.now = datetime(2021, 4, 15, 7, 0, tzinfo=MUNICIPAL_TZ)
-    assert use_cases.send_mail_batch(uow, channels) == {("email", "sent"): 3}
+    assert use_cases.send_mail_batch(uow, channels, NAMES) == {("email", "sent"): 3}
     [digest] = mailer.sent
     assert digest.rendered.subject == "Ihre tägliche Zusammenfassung: 3 Neuigkeiten"
     assert "Solardächer auf Schulen" in digest.rendered.text and "Gesamtstrategie verknüpft" in digest.rendered.text
@@ -521,7 +573,7 @@ def test_mail_no_longer_wanted_is_cancelled_not_sent(uow, repo, channels, mailer
     ben = subscribed(uow, "ben@example.org", GERA_NEWS)
     announce(uow)
     repo.subscriber_rows[ben["id"]]["unsubscribed_at"] = NOW  # unsubscribed while the batch was due
-    assert use_cases.send_mail_batch(uow, channels) == {("email", "cancelled"): 2}
+    assert use_cases.send_mail_batch(uow, channels, NAMES) == {("email", "cancelled"): 2}
     assert mailer.sent == [] and {d["status"] for d in repo.delivery_rows.values()} == {"cancelled"}
     assert events_of(uow, "NotificationSent", channel="email") == []
 
@@ -529,21 +581,21 @@ def test_mail_no_longer_wanted_is_cancelled_not_sent(uow, repo, channels, mailer
 def test_a_server_that_is_down_delays_mail_with_growing_pauses_and_loses_nothing(uow, repo, channels, mailer,
                                                                                    clock):
     subscribed(uow, "ida@example.org", GERA_ANNOUNCEMENTS)
-    use_cases.send_mail_batch(uow, channels)
+    use_cases.send_mail_batch(uow, channels, NAMES)
     posted = announce(uow)
     mailer.down = "SMTPServerDisconnected: 421 try later, ida@example.org"
-    assert use_cases.send_mail_batch(uow, channels) == {("email", "retry"): 1}
+    assert use_cases.send_mail_batch(uow, channels, NAMES) == {("email", "retry"): 1}
     [delivery] = deliveries_of(repo, str(posted["id"]))
     assert (delivery["status"], delivery["attempts"]) == ("pending", 1)
     assert delivery["next_attempt_at"] == NOW + timedelta(seconds=30)
     assert delivery["last_error"] == "SMTPServerDisconnected: 421 try later, <address>"
-    assert use_cases.send_mail_batch(uow, channels) == {}  # not due again yet
+    assert use_cases.send_mail_batch(uow, channels, NAMES) == {}  # not due again yet
     clock.advance(seconds=30)
-    assert use_cases.send_mail_batch(uow, channels) == {("email", "retry"): 1}
+    assert use_cases.send_mail_batch(uow, channels, NAMES) == {("email", "retry"): 1}
     assert delivery["next_attempt_at"] == clock.now + timedelta(seconds=60) and delivery["attempts"] == 2
     mailer.down = None
     clock.advance(seconds=60)
-    assert use_cases.send_mail_batch(uow, channels) == {("email", "sent"): 1}
+    assert use_cases.send_mail_batch(uow, channels, NAMES) == {("email", "sent"): 1}
     assert (delivery["status"], delivery["attempts"], len(mailer.sent)) == ("sent", 3, 1)
     assert events_of(uow, "NotificationFailed") == []
 
@@ -551,12 +603,12 @@ def test_a_server_that_is_down_delays_mail_with_growing_pauses_and_loses_nothing
 def test_a_mail_that_keeps_failing_is_given_up_after_the_last_attempt(uow, repo, mailer, hooks, clock):
     channels = Channels(dataclasses.replace(SETTINGS, email_max_attempts=2), RENDERER, mailer, hooks)
     subscribed(uow, "ida@example.org", GERA_ANNOUNCEMENTS)
-    use_cases.send_mail_batch(uow, channels)
+    use_cases.send_mail_batch(uow, channels, NAMES)
     posted = announce(uow)
     mailer.down = "ConnectionRefusedError: [Errno 111] Connection refused"
-    assert use_cases.send_mail_batch(uow, channels) == {("email", "retry"): 1}
+    assert use_cases.send_mail_batch(uow, channels, NAMES) == {("email", "retry"): 1}
     clock.advance(seconds=30)
-    assert use_cases.send_mail_batch(uow, channels) == {("email", "failed"): 1}
+    assert use_cases.send_mail_batch(uow, channels, NAMES) == {("email", "failed"): 1}
     [delivery] = deliveries_of(repo, str(posted["id"]))
     assert (delivery["status"], delivery["attempts"], delivery["failed_at"]) == ("failed", 2, clock.now)
     assert delivery["last_error"] == "gave up after 2 attempts: ConnectionRefusedError: [Errno 111] Connection refused"
@@ -569,10 +621,10 @@ def test_a_mail_that_keeps_failing_is_given_up_after_the_last_attempt(uow, repo,
 def test_a_refused_recipient_fails_alone_and_its_address_stays_out_of_the_event(uow, repo, channels, mailer):
     subscribed(uow, "ok@example.org", GERA_ANNOUNCEMENTS)
     bad = subscribed(uow, "bad@example.org", GERA_ANNOUNCEMENTS)
-    use_cases.send_mail_batch(uow, channels)
+    use_cases.send_mail_batch(uow, channels, NAMES)
     mailer.refused = {"bad@example.org"}
     announce(uow)
-    assert use_cases.send_mail_batch(uow, channels) == {("email", "sent"): 1, ("email", "failed"): 1}
+    assert use_cases.send_mail_batch(uow, channels, NAMES) == {("email", "sent"): 1, ("email", "failed"): 1}
     assert [mail.to for mail in mailer.sent] == ["ok@example.org"]
     [failed] = events_of(uow, "NotificationFailed")
     assert failed["data"]["error"] == "SMTP 550 <<address>> recipient refused" and failed["data"]["attempts"] == 1
@@ -591,9 +643,9 @@ def test_a_mail_that_cannot_be_rendered_fails_alone(uow, repo, mailer, hooks):
     channels = Channels(SETTINGS, EnglishBroken(), mailer, hooks)
     subscribed(uow, "de@example.org", GERA_ANNOUNCEMENTS)
     english = subscribed(uow, "en@example.org", GERA_ANNOUNCEMENTS, language="en")
-    use_cases.send_mail_batch(uow, channels)
+    use_cases.send_mail_batch(uow, channels, NAMES)
     posted = announce(uow)
-    assert use_cases.send_mail_batch(uow, channels) == {("email", "sent"): 1, ("email", "failed"): 1}
+    assert use_cases.send_mail_batch(uow, channels, NAMES) == {("email", "sent"): 1, ("email", "failed"): 1}
     assert [mail.to for mail in mailer.sent] == ["de@example.org"]
     [failed] = [d for d in deliveries_of(repo, str(posted["id"])) if d["subscriber_id"] == english["id"]]
     assert (failed["status"], failed["last_error"]) == ("failed", "compose: LookupError")
@@ -601,7 +653,7 @@ def test_a_mail_that_cannot_be_rendered_fails_alone(uow, repo, mailer, hooks):
 
 def test_a_batch_whose_outcome_cannot_be_recorded_stays_pending(uow, repo, channels, mailer, monkeypatch):
     subscribed(uow, "ida@example.org", GERA_ANNOUNCEMENTS)
-    use_cases.send_mail_batch(uow, channels)
+    use_cases.send_mail_batch(uow, channels, NAMES)
     posted = announce(uow)
     events = len(uow.events)
 
@@ -610,12 +662,12 @@ def test_a_batch_whose_outcome_cannot_be_recorded_stays_pending(uow, repo, chann
 
     monkeypatch.setattr(FakeNotificationsRepository, "mark_sent", database_gone)
     with pytest.raises(RuntimeError):
-        use_cases.send_mail_batch(uow, channels)
+        use_cases.send_mail_batch(uow, channels, NAMES)
     [delivery] = deliveries_of(repo, str(posted["id"]))
     assert (delivery["status"], delivery["attempts"], len(uow.events)) == ("pending", 0, events)
     monkeypatch.undo()
     # the server got it already: sent again (at least once), recorded once
-    assert use_cases.send_mail_batch(uow, channels) == {("email", "sent"): 1}
+    assert use_cases.send_mail_batch(uow, channels, NAMES) == {("email", "sent"): 1}
     assert len(mailer.sent) == 2 and len(events_of(uow, "NotificationSent", channel="email")) == 1
 
 
@@ -680,3 +732,62 @@ def test_a_receiver_that_keeps_failing_is_disabled_and_its_deliveries_fail(uow, 
     use_cases.enable_webhook(uow, EnableWebhook(hook["id"]))
     again = announce(uow, title="Bürgerforum")
     assert {d["webhook_id"] for d in deliveries_of(repo, str(again["id"]))} == {hook["id"], healthy["id"]}
+
+
+# --- what mails say ---------------------------------------------------------------------------
+
+def test_a_board_decision_is_one_mail_with_names_a_tally_in_words_and_the_ideas_page(uow, repo, channels, mailer):
+    subscribed(uow, "fan@example.org", [{"kind": "idea", "idea_id": uuid.UUID(IDEA_ID)}])
+    subscribed(uow, "fan-en@example.org", [{"kind": "idea", "idea_id": uuid.UUID(IDEA_ID)}], language="en")
+    use_cases.send_mail_batch(uow, channels, NAMES)  # (the confirmations were followed already)
+    mailer.sent.clear()
+    notify(uow, received("ideas", "IdeaPublished", idea_published("author-1")))
+    decision = {**pilot_approved(), "field_of_action": "mobilitaet-infrastruktur",
+                "tally": {"yes": 5, "no": 0, "abstain": 1}}
+    notify(uow, received("voting", "PilotApproved", decision))
+    follows = {"idea_id": IDEA_ID, "municipality": "gera", "field_of_action": "mobilitaet-infrastruktur",
+               "from_status": "shortlisted", "to_status": "pilot", "cause": "board", "reason": "majority",
+               "decision_id": decision["decision_id"], "author_id": "author-1", "changed_at": NOW}
+    status_changed = received("ideas", "IdeaStatusChanged", follows)
+    notify(uow, status_changed)
+    assert deliveries_of(repo, status_changed.event_id) == []  # the decision's own mail says it
+    use_cases.send_mail_batch(uow, channels, NAMES)
+    german = [m for m in mailer.sent if m.to == "fan@example.org"]
+    assert [m.rendered.subject for m in german] == ["Idee veröffentlicht: „Solardächer auf Schulen“",
+                                                     "Pilotprojekt beschlossen: „Solardächer auf Schulen“"]
+    text = german[1].rendered.text
+    assert "(5 dafür, 0 dagegen, 1 Enthaltung)" in text
+    assert "Handlungsfeld „Mobilität und Infrastruktur“ in Gera" in text and "mobilitaet" not in text.split("--")[0]
+    assert f"https://stadt.example/ideas/{IDEA_ID}?lang=de" in text
+    assert f'href="https://stadt.example/ideas/{IDEA_ID}?lang=de"' in german[1].rendered.html
+    [english] = [m for m in mailer.sent if m.to == "fan-en@example.org" and "Pilot" in m.rendered.subject]
+    assert "(5 for, 0 against, 1 abstention)" in english.rendered.text
+    assert "Field of action “Mobility and infrastructure” in Gera" in english.rendered.text
+    assert f"/ideas/{IDEA_ID}?lang=en" in english.rendered.text
+
+
+def test_plurals_and_outcomes_read_as_sentences(uow, repo, channels, mailer):
+    subscribed(uow, "fan@example.org", GERA_PILOTS)
+    use_cases.send_mail_batch(uow, channels, NAMES)
+    mailer.sent.clear()
+    notify(uow, received("ideas", "IdeaPublished", idea_published("author-1")))
+    rejected = {**pilot_approved(), "reason": "majority", "tally": {"yes": 1, "no": 4, "abstain": 2}}
+    notify(uow, received("voting", "PilotRejected", rejected))
+    no_quorum = {**pilot_approved(), "reason": "no_quorum", "quorum_met": False, "tally": {"yes": 1, "no": 0,
+                                                                                            "abstain": 0}}
+    notify(uow, received("voting", "PilotRejected", no_quorum))
+    use_cases.send_mail_batch(uow, channels, NAMES)
+    texts = [m.rendered.text for m in mailer.sent]
+    assert any("nicht als Pilotprojekt gewählt (1 dafür, 4 dagegen, 2 Enthaltungen)" in t for t in texts)
+    assert any("nicht beschlussfähig" in t for t in texts)
+    assert not any("majority" in t or "no_quorum" in t for t in texts)
+
+
+def test_a_mail_about_an_idea_not_yet_public_does_not_link_to_a_page(uow, repo, channels, mailer):
+    subscribed(uow, "author@example.org", subject="author-1")
+    use_cases.send_mail_batch(uow, channels, NAMES)
+    mailer.sent.clear()
+    notify(uow, received("ideas", "IdeaSubmitted", idea_submitted("author-1")))
+    use_cases.send_mail_batch(uow, channels, NAMES)
+    [receipt] = mailer.sent
+    assert "/ideas/" not in receipt.rendered.text and "Handlungsfeld „Energie“ in Gera" in receipt.rendered.text
