@@ -4,6 +4,7 @@ import re
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from shared.pages import PageEndpoint
 from shared.web import ApiEndpoint
 
 _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
@@ -55,26 +56,47 @@ def build(service, endpoints, version="1.0.0"):
         if endpoint.body_schema is not None:
             operation["requestBody"] = {"required": True,
                                         "content": {"application/json": {"schema": endpoint.body_schema}}}
-        ok = {"description": "OK"}
-        if endpoint.response_schema is not None:
-            ok["content"] = {"application/json": {"schema": endpoint.response_schema}}
-        operation["responses"][str(endpoint.status)] = ok
-        if endpoint.roles is not None:
-            operation["security"] = [{"bearer": []}]
-        for status, text in ERROR_RESPONSES.items():
-            if status == "403" and endpoint.roles is None:
-                continue
-            if status in ("408", "413", "415") and endpoint.body_schema is None:
-                continue
-            operation["responses"][status] = {
-                "description": text, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-        if endpoint.rate_limits is not None:
-            operation["responses"]["429"] = {
-                "description": f"Over the rate limit ({endpoint.rate_limits}); try again after Retry-After seconds",
-                "headers": {"Retry-After": {"schema": {"type": "integer"}}},
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        if isinstance(endpoint, PageEndpoint):
+            _page_operation(operation, endpoint)
+        else:
+            _json_responses(operation, endpoint)
         for method in endpoint.method.split(","):
             paths.setdefault(_path(endpoint.url), {})[method.lower()] = operation
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()
+
+
+def _page_operation(operation, endpoint):
+    """A page for people: HTML in, HTML out (refusals too), in the language of `lang` or Accept-Language."""
+    operation["parameters"].append({"in": "query", "name": "lang", "required": False,
+                                    "schema": {"type": "string", "enum": ["de", "en"]}})
+    if endpoint.form_schema is not None:
+        operation["requestBody"] = {"required": False, "content": {
+            "application/x-www-form-urlencoded": {"schema": endpoint.form_schema}}}
+    html = {"text/html": {"schema": {"type": "string"}}}
+    operation["responses"] = {"200": {"description": "the page", "content": html},
+                              "303": {"description": "after a form: back to the page"},
+                              "4XX": {"description": "a page saying what was wrong", "content": html}}
+
+
+def _json_responses(operation, endpoint):
+    """The answers of a JSON endpoint: its own, and the JSON errors that can come instead."""
+    ok = {"description": "OK"}
+    if endpoint.response_schema is not None:
+        ok["content"] = {"application/json": {"schema": endpoint.response_schema}}
+    operation["responses"][str(endpoint.status)] = ok
+    if endpoint.roles is not None:
+        operation["security"] = [{"bearer": []}]
+    for status, text in ERROR_RESPONSES.items():
+        if status == "403" and endpoint.roles is None:
+            continue
+        if status in ("408", "413", "415") and endpoint.body_schema is None:
+            continue
+        operation["responses"][status] = {
+            "description": text, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    if endpoint.rate_limits is not None:
+        operation["responses"]["429"] = {
+            "description": f"Over the rate limit ({endpoint.rate_limits}); try again after Retry-After seconds",
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}

@@ -55,3 +55,8 @@ class Timeseries:
 class Export:
     dataset: str
     municipality: str | None = None
+
+
+@dataclass(frozen=True)
+class IdeaPage:
+    idea_id: UUID

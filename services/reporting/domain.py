@@ -306,3 +306,44 @@ def bucket_count(first_day, last_day, interval):
     """How many buckets a series would have, without building it (for the request limit)."""
     days = (last_day - first_day).days + 1
     return {"hour": days * 24, "day": days, "week": days // 7 + 2, "month": days // 28 + 2}[interval]
+
+
+# --- what the public pages tell ----------------------------------------------------------
+
+# Single support votes are not steps of an idea's story (their total is); milestones have a list of their own.
+NOT_IN_STORY = ("VoteCast", "VoteWithdrawn", "MilestoneScheduled", "MilestoneReached", "MilestoneOverdue")
+
+
+def story(events):
+    """An idea's timeline from its logged events (oldest first): [{step, time, ...details}].
+
+    `step` names what happened: submitted, published, status (with `status`; a status the board's
+    decision caused is that decision's step), threshold (with `threshold`), decision (with
+    `decision`, `reason`, the tally), or the event type for others.
+    """
+    steps = []
+    for event in events:
+        data, kind = event["data"], event["event_type"]
+        step = {"time": event["time"]}
+        if kind == "IdeaSubmitted":
+            step.update(step="submitted", channel=data.get("channel"))
+        elif kind == "IdeaPublished":
+            step.update(step="published")
+        elif kind == "IdeaStatusChanged":
+            if data.get("cause") == "board":
+                continue  # the board's decision is its own step
+            step.update(step="status", status=data["to_status"])
+        elif kind == "SupportThresholdReached":
+            step.update(step="threshold", threshold=data["threshold"], total=data.get("total"))
+        elif kind in DECISION_OF:
+            step.update(step="decision", decision=DECISION_OF[kind], reason=data.get("reason"), **data["tally"])
+        else:
+            step.update(step=kind)
+        steps.append(step)
+    return steps
+
+
+def next_milestone(milestones):
+    """The earliest milestone not reached yet (overdue ones first, they are earlier), or None."""
+    open_ones = [m for m in milestones if m["reached_at"] is None]
+    return min(open_ones, key=lambda m: (m["due_date"], m["title"])) if open_ones else None

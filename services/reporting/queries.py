@@ -7,7 +7,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import timedelta, timezone
 
-from shared.domain import MILESTONE_STATES, MUNICIPAL_TZ, REACHED, milestone_state, municipal_today
+from shared.domain import (MILESTONE_STATES, MUNICIPAL_TZ, PUBLIC_STATUSES, REACHED, milestone_state,
+                           municipal_today)
 from shared.errors import InvalidInput, NotFound
 
 from . import domain, exports
@@ -167,15 +168,46 @@ def timeseries(uow, query):
 
 
 def dashboard_data(uow, query):
-    """What the built-in dashboard shows of a place: the summary, 30 days of submissions, the milestones."""
+    """What the council dashboard shows of a place: the summary, 30 days of submissions, the pilot
+    projects with their next milestone, and the milestones."""
     today = municipal_today(uow.now())
     return {
         "summary": summary(uow, query),
         "submissions": timeseries(uow, Timeseries(event_type="IdeaSubmitted", interval="day",
                                                   first_day=today - timedelta(days=29), last_day=today,
                                                   municipality=query.municipality)),
+        "pilots": pilot_projects(uow, Pilots(municipality=query.municipality)),
         "milestones": milestones(uow, Milestones(municipality=query.municipality))["items"],
     }
+
+
+def idea_page(uow, query):
+    """An idea's public page: the idea, its story, its milestones and the board's decision.
+
+    Only public ideas (published or further) have a page; others are NotFound, like missing ones.
+    """
+    with uow:
+        repo = uow.repo
+        idea = repo.idea(query.idea_id)
+        if idea is None or idea["status"] not in PUBLIC_STATUSES:
+            raise NotFound("idea")
+        events = repo.idea_story(query.idea_id, domain.NOT_IN_STORY)
+        rows = repo.milestones(idea_id=query.idea_id)
+    items = [{**row, "state": milestone_state(row["reached_at"], row["overdue_at"])} for row in rows]
+    return {"idea": idea, "story": domain.story(events), "milestones": items}
+
+
+def pilot_projects(uow, query):
+    """The pilot projects of a municipality with their stage, milestones and the next one due."""
+    items = pilots(uow, query)["items"]
+    with uow:
+        rows = uow.repo.milestones(query.municipality)
+    by_idea = defaultdict(list)
+    for row in rows:
+        if row["idea_id"] is not None:
+            by_idea[row["idea_id"]].append({**row, "state": milestone_state(row["reached_at"], row["overdue_at"])})
+    return [{**item, "milestone_list": by_idea.get(item["idea_id"], []),
+             "next_milestone": domain.next_milestone(by_idea.get(item["idea_id"], []))} for item in items]
 
 
 def export_rows(uow, query):

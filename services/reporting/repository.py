@@ -183,6 +183,21 @@ class ReportingRepository:
             f"{where} AND bucket >= %s AND bucket < %s GROUP BY 1, 2 ORDER BY 1, 2").format(series),
             [interval, tz, *params, start, end])
 
+    def idea(self, idea_id):
+        """One idea's row with its current support (sum over rounds), or None."""
+        rows = self._rows(
+            "SELECT i.idea_id, i.municipality, i.field_of_action, i.title, i.channel, i.working_group, i.status,"
+            " i.submitted_at, i.published_at, coalesce(sum(v.total), 0)::bigint AS support"
+            " FROM ideas i LEFT JOIN votes v ON v.idea_id = i.idea_id WHERE i.idea_id = %s GROUP BY i.idea_id",
+            [idea_id])
+        return rows[0] if rows else None
+
+    def idea_story(self, idea_id, leave_out):
+        """The logged events about an idea, oldest first, without the types in `leave_out` (single votes)."""
+        return self._rows("SELECT event_type, time, data FROM event_log WHERE data ? 'idea_id'"
+                          " AND data ->> 'idea_id' = %s AND event_type <> ALL(%s) ORDER BY time, seq",
+                          [str(idea_id), list(leave_out)])
+
     def public_ideas(self, municipality=None):
         """The ideas the public may see, with their support: the open-data ideas export."""
         where, params = _where({"municipality": municipality}, prefix="i.")

@@ -2,26 +2,29 @@
 
 Thin on purpose: an event goes to the write side (recording.py) through group commit; an HTTP
 query becomes a command (commands.py) for the read side (queries.py), whose result is returned
-as JSON, or rendered as CSV (exports.py) or HTML (dashboard.py).
+as JSON, or rendered as CSV (exports.py) or as a page (views.py).
 """
+from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
 from shared.db import UnitOfWorkProvider
 from shared.events import CATALOGUE, service_of
 from shared.group_commit import GroupCommit
 from shared.ops import OpsEndpoints
+from shared.pages import page
+from shared.places import PlaceNamesProvider
 from shared.subscriber import subscribe_many
 from shared.web import api
 
-from . import dashboard, exports, queries, recording
-from .commands import Export, Milestones, Pilots, Place, Rankings, Timeseries
+from . import exports, queries, recording, views
+from .commands import Export, IdeaPage, Milestones, Pilots, Place, Rankings, Timeseries
 from .metrics import ProjectionMetrics
 from .repository import ReportingRepository
 from .schemas import (DatasetOut, ExportQuery, FieldOut, MilestoneQuery, MilestonesOut, PilotQuery, PilotsOut,
                       PlaceQuery, RankingOut, RankingQuery, SeriesOut, SeriesQuery, SummaryOut)
 
 EVERY_EVENT = [(service_of(event_type), event_type) for event_type in CATALOGUE]
-REPORTS, OPEN_DATA = ["reports"], ["open data"]
+REPORTS, OPEN_DATA, PAGES = ["reports"], ["open data"], ["pages"]
 
 
 def _place(query):
@@ -34,6 +37,7 @@ class ReportingService(OpsEndpoints):
     uow = UnitOfWorkProvider(ReportingRepository, emits=False)  # reads events, publishes none
     record = GroupCommit(recording.record_events)
     projection_metrics = ProjectionMetrics()
+    place_names = PlaceNamesProvider()
 
     @subscribe_many(EVERY_EVENT, "all")
     def on_event(self, event):
@@ -92,8 +96,40 @@ class ReportingService(OpsEndpoints):
         body, content_type = exports.render(dataset, rows, query["format"])
         return Response(body, content_type=content_type)
 
-    @api("GET", "/dashboard", query=PlaceQuery, tags=REPORTS, summary="The built-in dashboard (HTML, no scripts)")
+    # --- public pages: German and English, names instead of slugs ---
+    def _place(self, request, names):
+        """The municipality a page shows: the one asked for, else the first one."""
+        asked = request.query_data.get("municipality")
+        first = next(iter(names.municipalities(request.view.lang)), (None, None))[0]
+        return asked or first
+
+    @page("GET", "/", tags=PAGES, summary="The start page: the dashboard")
+    def start_page(self, request):
+        return redirect(request.view.url("/dashboard"), code=302)
+
+    @page("GET", "/dashboard", query=PlaceQuery, tags=PAGES,
+          summary="The dashboard for the council: ideas, pilot projects, milestones of a municipality")
     def dashboard(self, request):
-        page = dashboard.render(queries.dashboard_data(self.uow, _place(request.query_data)))
-        return Response(page, content_type="text/html; charset=utf-8",
-                        headers={"Content-Security-Policy": dashboard.CSP})
+        names = self.place_names()
+        place = self._place(request, names)
+        data = queries.dashboard_data(self.uow, Place(municipality=place))
+        return views.dashboard(request.view, data, names, place, self.uow.now())
+
+    @page("GET", "/ideas/<uuid:idea_id>", tags=PAGES, summary="An idea's public page with its story")
+    def idea_page(self, request, idea_id):
+        return views.idea(request.view, queries.idea_page(self.uow, IdeaPage(idea_id)), self.place_names())
+
+    @page("GET", "/pilots", query=PlaceQuery, tags=PAGES, summary="The pilot projects of a municipality")
+    def pilots_page(self, request):
+        names = self.place_names()
+        place = self._place(request, names)
+        items = queries.pilot_projects(self.uow, Pilots(municipality=place))
+        return views.pilots(request.view, items, names, place)
+
+    @page("GET", "/milestones", query=PlaceQuery, tags=PAGES, summary="The milestones of a municipality")
+    def milestones_page(self, request):
+        names = self.place_names()
+        place = self._place(request, names)
+        items = queries.milestones(self.uow, Milestones(municipality=place))["items"]
+        pilot_items = queries.pilots(self.uow, Pilots(municipality=place))["items"]
+        return views.milestones(request.view, items, pilot_items, names, place)

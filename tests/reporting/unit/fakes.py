@@ -190,6 +190,21 @@ class FakeReportingRepository:
                 events[_truncated(row["bucket"], interval, zone), row[group_by] if group_by else ""] += row["events"]
         return [{"start": bucket, "series": series, "events": n} for (bucket, series), n in sorted(events.items())]
 
+    def idea(self, idea_id):
+        support = sum(vote["total"] for vote in self._rows("votes") if vote["idea_id"] == idea_id)
+        for row in self._rows("ideas"):
+            if row["idea_id"] == idea_id:
+                return {c: row[c] for c in ("idea_id", "municipality", "field_of_action", "title", "channel",
+                                            "working_group", "status", "submitted_at", "published_at")} | {
+                    "support": support}
+        return None
+
+    def idea_story(self, idea_id, leave_out):
+        rows = [{"event_type": kind, "time": when, "data": data, "seq": seq}
+                for seq, (_, kind, _, _, when, _, data) in enumerate(self.log)
+                if data.get("idea_id") == str(idea_id) and kind not in leave_out]
+        return [{k: row[k] for k in ("event_type", "time", "data")} for row in _sorted(rows, "time", "seq")]
+
     def public_ideas(self, municipality=None):
         support = Counter()
         for vote in self._rows("votes"):

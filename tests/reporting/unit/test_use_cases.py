@@ -16,7 +16,7 @@ import pytest
 
 from bench.event_stream import T0, envelope, loaded, mixed_stream
 from services.reporting import cli, domain, exports, queries, recording
-from services.reporting.commands import Export, Milestones, Pilots, Place, Rankings, Timeseries
+from services.reporting.commands import Export, IdeaPage, Milestones, Pilots, Place, Rankings, Timeseries
 from services.reporting.metrics import ProjectionCollector
 from services.reporting.repository import ReportingRepository
 from shared.errors import InvalidInput, NotFound
@@ -367,3 +367,32 @@ def test_the_rebuild_command_and_its_progress_bar():
     bar.update(40, 40)
     first, last = out.getvalue().split("\r")[1:]
     assert first.startswith("[..........] 0/40 events   0%") and last.startswith("[##########] 40/40 events 100%")
+
+
+def test_an_ideas_page_tells_its_story_without_single_votes(reported):
+    page = queries.idea_page(reported, IdeaPage(PILOT))
+    assert page["idea"]["status"] == "pilot" and page["idea"]["support"] == 2
+    assert [step["step"] for step in page["story"]] == ["submitted", "published", "status", "decision"]
+    decision = page["story"][-1]
+    assert (decision["decision"], decision["yes"], decision["no"], decision["abstain"]) == ("approved", 7, 2, 1)
+    assert [m["state"] for m in page["milestones"]] == ["reached"]
+
+
+def test_an_idea_not_public_has_no_page(reported):
+    for hidden in (SUBMITTED, uuid.uuid4()):
+        with pytest.raises(NotFound):
+            queries.idea_page(reported, IdeaPage(hidden if isinstance(hidden, uuid.UUID) else uuid.UUID(hidden)))
+
+
+def test_pilot_projects_name_their_next_milestone(reported):
+    [pilot] = queries.pilot_projects(reported, Pilots(municipality="gera"))
+    assert pilot["idea_id"] == PILOT and pilot["stage"] == "approved"
+    assert pilot["next_milestone"] is None  # its one milestone is reached
+    assert [m["state"] for m in pilot["milestone_list"]] == ["reached"]
+
+
+def test_the_next_milestone_is_the_earliest_unreached():
+    due = [{"title": "b", "due_date": date(2021, 6, 30), "reached_at": None},
+           {"title": "a", "due_date": date(2021, 3, 31), "reached_at": T0},
+           {"title": "c", "due_date": date(2021, 9, 30), "reached_at": None}]
+    assert domain.next_milestone(due)["title"] == "b" and domain.next_milestone([]) is None
