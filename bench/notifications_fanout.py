@@ -27,7 +27,6 @@ raw smtplib baseline's mails/s in the same run.
 """
 import contextlib
 import os
-import secrets
 import shutil
 import smtplib
 import tempfile
@@ -64,13 +63,13 @@ SMOKE = {"subscribers": 200, "timeout": 30.0}
 def add_subscribers(dsn, count):
     """`count` confirmed subscribers (half German, half English) following MUNICIPALITY's pilot decisions."""
     now = datetime.now(timezone.utc)
-    rows = [(uuid.uuid4(), f"citizen-{n:05d}@bench.example.org", "de" if n % 2 else "en", secrets.token_urlsafe(32),
-             now) for n in range(count)]
+    rows = [(uuid.uuid4(), f"citizen-{n:05d}@bench.example.org", "de" if n % 2 else "en", now)
+            for n in range(count)]
     with contextlib.closing(psycopg2.connect(dsn)) as conn, conn, conn.cursor() as cur:
         psycopg2.extras.execute_values(
-            cur, "INSERT INTO subscribers (id, email, language, digest, access_token, created_at, confirmed_at)"
-                 " VALUES %s", [(i, email, lang, token, at, at) for i, email, lang, token, at in rows],
-            template="(%s, %s, %s, 'immediate', %s, %s, %s)")
+            cur, "INSERT INTO subscribers (id, email, language, digest, created_at, confirmed_at)"
+                 " VALUES %s", [(i, email, lang, at, at) for i, email, lang, at in rows],
+            template="(%s, %s, %s, 'immediate', %s, %s)")
         psycopg2.extras.execute_values(cur, "INSERT INTO subscriptions (subscriber_id, topic) VALUES %s",
                                        [(row[0], f"pilot_decisions:{MUNICIPALITY}") for row in rows])
     return [row[1] for row in rows]

@@ -6,6 +6,7 @@ the phrases as `_phrases.html.j2`: the same file, compiled with escaping (see Ph
 HTML mails extend shared/templates/mail.html.j2: the pages' layout and style.
 """
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
@@ -31,7 +32,7 @@ class Rendered:
     def with_links(self, links):
         text, html = self.text, self.html
         for name, placeholder in LINK_PLACEHOLDERS.items():
-            text, html = text.replace(placeholder, links[name]), html.replace(placeholder, links[name])
+            text, html = text.replace(placeholder, links[name]), html.replace(placeholder, escape(links[name]))
         return Rendered(self.subject, text, html)
 
 

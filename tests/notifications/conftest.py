@@ -31,11 +31,12 @@ NOTIFICATIONS_TEST_ENV = {
     "SMARTCITY_NOTIFICATIONS_WEBHOOK_TIMEOUT_SECONDS": "2",
     "SMARTCITY_NOTIFICATIONS_WEBHOOK_ALLOW": "127.0.0.1/32",  # the test receivers; every other address is refused
     "SMARTCITY_NOTIFICATIONS_PUBLIC_URL": "http://" + os.environ["SMARTCITY_NOTIFICATIONS_HTTP_ADDRESS"],
+    "SMARTCITY_NOTIFICATIONS_IDEA_PAGES_URL": "http://" + os.environ["SMARTCITY_REPORTING_HTTP_ADDRESS"],
 }
 for _key, _value in NOTIFICATIONS_TEST_ENV.items():
     os.environ.setdefault(_key, _value)
 
-TABLES = ["feed_items", "deliveries", "triggers", "subscriptions", "subscribers", "webhooks", "announcements",
+TABLES = ["link_tokens", "feed_items", "deliveries", "triggers", "subscriptions", "subscribers", "webhooks", "announcements",
           "ideas", "outbox", "inbox"]
 
 
@@ -172,7 +173,8 @@ def notifications_sql(notifications_database):
 
 
 @pytest.fixture(scope="package")  # stopped after tests/notifications: it would answer other tests' events
-def notifications_container(notifications_database, notifications_settings, amqp_uri, smtp_server):
+def notifications_container(notifications_database, notifications_settings, amqp_uri, smtp_server, ideas_container):
+    """The real notifications service; the ideas service runs too (names in mails and pages, over RPC)."""
     from services.notifications.service import NotificationsService
 
     container = started_container(NotificationsService, notifications_settings, amqp_uri)

@@ -5,13 +5,13 @@ from datetime import datetime, timedelta, timezone
 
 from tests.notifications.conftest import text_of
 
-LINK = re.compile(r"https?://\S+/api/v1/(subscribers/confirm|unsubscribe|subscriber)\?token=([\w-]+)")
+LINK = re.compile(r"https?://\S+/(confirm|unsubscribe|my-data)\?token=([\w-]+)")
 ANNOUNCEMENT = {"municipality": "gera", "title": "4. Vollversammlung der SMARTCity-Strategie",
                 "starts_at": "2021-04-14T17:00:00+02:00", "place": "Rathaus Gera, Festsaal"}
 
 
 def links_in(message):
-    """{"subscribers/confirm": token, "unsubscribe": token, "subscriber": token} from a mail's text."""
+    """{"confirm": token, "unsubscribe": token, "my-data": token} from a mail's text."""
     return {kind: token for kind, token in LINK.findall(text_of(message))}
 
 
@@ -27,7 +27,7 @@ def subscribed(api, mailbox, email, subscriptions=(), headers=None, **preference
     subscribe(api, email, subscriptions, headers, **preferences)
     [confirmation] = mailbox.wait(1, to=email)
     tokens = links_in(confirmation)
-    response = api("GET", f"/api/v1/subscribers/confirm?token={tokens['subscribers/confirm']}")
+    response = api("POST", f"/api/v1/subscribers/confirm?token={tokens['confirm']}")
     assert response.status_code == 200, response.text
     mailbox.clear()
     return tokens["unsubscribe"]

@@ -45,7 +45,7 @@ def test_a_pilot_decision_reaches_pilot_decision_idea_and_field_subscribers_and_
     assert sorted(m["To"] for m in mails) == ["author@example.org", "idea@example.org", "pilots@example.org"]
     english = next(m for m in mails if m["To"] == "idea@example.org")
     assert english["Subject"] == "Pilot project approved: “Solardächer auf Schulen”"  # the title, remembered
-    assert "7 for, 2 against, 1 abstentions" in text_of(english)
+    assert "7 for, 2 against, 1 abstention" in text_of(english)
 
 
 def test_a_redelivered_event_reaches_each_recipient_once_per_channel(
@@ -87,7 +87,7 @@ def test_a_daily_digest_groups_by_field_and_idea_in_one_mail(
     [digest] = mailbox.wait(1, to="hanna@example.org")
     assert digest["Subject"] == "Ihre tägliche Zusammenfassung: 4 Neuigkeiten"
     text = text_of(digest)
-    energie, umwelt, general = (text.index(h) for h in ("== Handlungsfeld energie ==", "== Handlungsfeld umwelt ==",
+    energie, umwelt, general = (text.index(h) for h in ("== Handlungsfeld „Energie“ ==", "== Handlungsfeld „Umwelt“ ==",
                                                         "== Allgemein =="))
     assert energie < text.index("* Solardächer") < text.index("Pilotprojekt beschlossen") < umwelt
     assert umwelt < text.index("* Baumkataster") < general < text.index("Meilenstein erreicht")

@@ -21,8 +21,8 @@ def backlog(dsn):
         cur.execute("INSERT INTO triggers (event_id, type, occurred_at, content) VALUES ('stop-test', 'Announcement',"
                     " now(), %s)", (json.dumps({"municipality": "gera", "title": "Plenum", "place": "Rathaus",
                                                 "starts_at": "2030-01-01T18:00:00+00:00"}),))
-        cur.execute("INSERT INTO subscribers (id, email, language, digest, access_token, created_at, confirmed_at)"
-                    " SELECT gen_random_uuid(), 'stop-' || n || '@example.org', 'de', 'immediate', md5(n::text) || n,"
+        cur.execute("INSERT INTO subscribers (id, email, language, digest, created_at, confirmed_at)"
+                    " SELECT gen_random_uuid(), 'stop-' || n || '@example.org', 'de', 'immediate',"
                     " now(), now() FROM generate_series(1, %s) AS n", (MAILS,))
         cur.execute("INSERT INTO deliveries (id, trigger_event_id, channel, subscriber_id, due_at, next_attempt_at,"
                     " created_at) SELECT gen_random_uuid(), 'stop-test', 'email', id, now(), now(), now()"

@@ -27,8 +27,8 @@ from tests.notifications.conftest import listening, text_of
 pytestmark = pytest.mark.integration
 
 PORT = 18000 + 100 * SLOT + 51
-LINKS = {"unsubscribe": "http://x/api/v1/unsubscribe?token=t", "manage": "http://x/api/v1/subscriber?token=t",
-         "confirm": "http://x/api/v1/subscribers/confirm?token=c"}
+LINKS = {"unsubscribe": "http://x/unsubscribe?token=t", "manage": "http://x/my-data?token=t",
+         "confirm": "http://x/confirm?token=c"}
 
 
 def self_signed(folder):

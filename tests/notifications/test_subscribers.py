@@ -27,14 +27,18 @@ def test_double_opt_in_sends_nothing_before_the_one_time_link_is_followed(
     wait_for(lambda: notifications_sql("SELECT count(*) FROM triggers WHERE type = 'Announcement'")[0][0] == 1)
     assert len(mailbox.wait(1)) == 1
 
-    token = links_in(confirmation)["subscribers/confirm"]
-    response = notifications_api("GET", f"/api/v1/subscribers/confirm?token={token}")
+    token = links_in(confirmation)["confirm"]
+    page = notifications_api("GET", f"/confirm?token={token}")  # what a mail scanner's prefetch does
+    assert page.status_code == 200 and "<form" in page.text
+    assert notifications_sql("SELECT confirmed_at FROM subscribers") == [(None,)]  # GET changed nothing
+    response = notifications_api("POST", f"/api/v1/subscribers/confirm?token={token}")
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "confirmed"
     [(confirmed_at,)] = notifications_sql("SELECT confirmed_at FROM subscribers")
     assert confirmed_at is not None  # the consent and its time
-    again = notifications_api("GET", f"/api/v1/subscribers/confirm?token={token}")
-    assert again.status_code == 404  # one-time
+    again = notifications_api("POST", f"/api/v1/subscribers/confirm?token={token}")
+    assert again.json() == {"status": "already_confirmed", "confirmed_at": response.json()["confirmed_at"]}
+    assert notifications_sql("SELECT confirmed_at FROM subscribers") == [(confirmed_at,)]
 
     announce(notifications_api, auth, title="Themenabend Mobilität")
     mails = mailbox.wait(2, to="anna@example.org")
@@ -45,19 +49,23 @@ def test_double_opt_in_sends_nothing_before_the_one_time_link_is_followed(
 
 def test_every_mail_carries_a_one_click_unsubscribe_that_stops_all_mail(
         notifications_api, notifications_sql, mailbox, auth):
-    token = subscribed(notifications_api, mailbox, "ben@example.org", GERA_NEWS, language="en")
+    subscribed(notifications_api, mailbox, "ben@example.org", GERA_NEWS, language="en")
     announce(notifications_api, auth)
     [mail] = mailbox.wait(1, to="ben@example.org")
     assert "Plenary" not in mail["Subject"] and "Vollversammlung" in mail["Subject"]
-    assert "Unsubscribe (one click)" in text_of(mail) and links_in(mail)["unsubscribe"] == token
-    assert f"unsubscribe?token={token}" in html_of(mail)
-    assert mail["List-Unsubscribe"].endswith(f"/api/v1/unsubscribe?token={token}>")
+    token = links_in(mail)["unsubscribe"]  # each mail brings fresh links
+    assert "Unsubscribe (one click)" in text_of(mail) and links_in(mail)["my-data"] == token
+    assert f"unsubscribe?token={token}&amp;lang=en" in html_of(mail)
+    assert mail["List-Unsubscribe"].endswith(f"/unsubscribe?token={token}&lang=en>")
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
-    response = notifications_api("POST", f"/api/v1/unsubscribe?token={token}",
-                                 data="List-Unsubscribe=One-Click",
+    page = notifications_api("GET", f"/unsubscribe?token={token}&lang=en")  # a look changes nothing
+    assert page.status_code == 200 and "Yes, no more news" in page.text
+    assert notifications_sql("SELECT unsubscribed_at FROM subscribers") == [(None,)]
+    # the mail client's one-click POST (RFC 8058) to the List-Unsubscribe address
+    response = notifications_api("POST", f"/unsubscribe?token={token}&lang=en", data="List-Unsubscribe=One-Click",
                                  headers={"Content-Type": "application/x-www-form-urlencoded"})
-    assert response.status_code == 200 and response.json() == {"status": "unsubscribed"}
+    assert response.status_code == 200 and "You are unsubscribed" in response.text
     mailbox.clear()
     announce(notifications_api, auth, title="Themenabend Energie")
     wait_for(lambda: notifications_sql("SELECT count(*) FROM triggers WHERE type = 'Announcement'")[0][0] == 2)
@@ -108,10 +116,10 @@ def test_a_pending_address_gets_a_fresh_link_and_the_old_one_stops_working(notif
     [first] = mailbox.wait(1, to="emil@example.org")
     subscribe(notifications_api, "emil@example.org", GERA_NEWS)
     second = mailbox.wait(2, to="emil@example.org")[-1]
-    old, new = links_in(first)["subscribers/confirm"], links_in(second)["subscribers/confirm"]
+    old, new = links_in(first)["confirm"], links_in(second)["confirm"]
     assert old != new
-    assert notifications_api("GET", f"/api/v1/subscribers/confirm?token={old}").status_code == 404
-    assert notifications_api("GET", f"/api/v1/subscribers/confirm?token={new}").status_code == 200
+    assert notifications_api("POST", f"/api/v1/subscribers/confirm?token={old}").status_code == 404
+    assert notifications_api("POST", f"/api/v1/subscribers/confirm?token={new}").status_code == 200
 
 
 BAD_SUBSCRIPTIONS = [
@@ -144,24 +152,30 @@ def test_the_nested_error_names_the_missing_field_of_a_subscription(notification
         "field_of_action": ["required for kind field"]}
 
 
-@pytest.mark.parametrize("path", ["/api/v1/subscribers/confirm", "/api/v1/unsubscribe", "/api/v1/subscriber"])
-def test_unknown_tokens_are_404(notifications_api, path):
-    assert notifications_api("GET", f"{path}?token={'x' * 43}").status_code == 404
+@pytest.mark.parametrize("method,path", [("POST", "/api/v1/subscribers/confirm"), ("POST", "/api/v1/unsubscribe"),
+                                         ("GET", "/api/v1/subscriber"), ("GET", "/confirm"), ("GET", "/unsubscribe"),
+                                         ("GET", "/my-data"), ("POST", "/my-data/delete")])
+def test_unknown_tokens_are_404(notifications_api, method, path):
+    assert notifications_api(method, f"{path}?token={'x' * 43}").status_code == 404
 
 
 def test_managing_without_any_token_is_401_and_a_short_token_422(notifications_api):
     assert notifications_api("GET", "/api/v1/subscriber").status_code == 401
-    response = notifications_api("GET", "/api/v1/unsubscribe?token=abc")
+    response = notifications_api("POST", "/api/v1/unsubscribe?token=abc")
     assert response.status_code == 422 and "token" in response.json()["error"]["fields"]
+    page = notifications_api("GET", "/unsubscribe?token=abc&lang=en")
+    assert page.status_code == 422 and "Please check your input: token" in page.text
 
 
 def test_an_expired_link_answers_410_gone_and_managing_without_a_token_401_unauthorized(
         notifications_api, notifications_sql, mailbox):
     subscribe(notifications_api, "greta@example.org", GERA_NEWS)
     [confirmation] = mailbox.wait(1, to="greta@example.org")
-    notifications_sql("UPDATE subscribers SET confirm_expires_at = now() - interval '1 minute'")
-    token = links_in(confirmation)["subscribers/confirm"]
-    expired = notifications_api("GET", f"/api/v1/subscribers/confirm?token={token}")
+    notifications_sql("UPDATE link_tokens SET expires_at = now() - interval '1 minute'")
+    token = links_in(confirmation)["confirm"]
+    page = notifications_api("GET", f"/confirm?token={token}")
+    assert page.status_code == 410 and "abgelaufen" in page.text
+    expired = notifications_api("POST", f"/api/v1/subscribers/confirm?token={token}")
     assert expired.status_code == 410
     assert expired.json() == {"error": {"code": "gone", "message": "the confirmation link has expired; subscribe again",
                                         "fields": {"token": ["expired"]}}}
@@ -228,4 +242,4 @@ def test_the_demo_data_loads_once_through_the_api(notifications_api, notificatio
     assert "announcements" in demo.load(api)
     assert demo.already_loaded(api)
     [confirmation] = mailbox.wait(1, to=demo.DEMO_ADDRESS)
-    assert "subscribers/confirm" in links_in(confirmation)
+    assert "confirm" in links_in(confirmation)

@@ -46,7 +46,8 @@ def reporting_sql(reporting_database):
 
 
 @pytest.fixture(scope="session")
-def reporting_container(reporting_database, reporting_settings, amqp_uri):
+def reporting_container(reporting_database, reporting_settings, amqp_uri, ideas_container):
+    """The real reporting service; the ideas service runs too (names on the pages, over RPC)."""
     running = Restartable(reporting_settings, amqp_uri)
     yield running
     running.stop()
