@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 from tests.notifications.conftest import text_of
 
-LINK = re.compile(r"https?://\S+/(confirm|unsubscribe|my-data)\?token=([\w-]+)")
+LINK = re.compile(r"https?://\S+/(confirm|unsubscribe|my-data)\?token=([\w-]+)(?:&lang=\w+)?")
 ANNOUNCEMENT = {"municipality": "gera", "title": "4. Vollversammlung der SMARTCity-Strategie",
                 "starts_at": "2021-04-14T17:00:00+02:00", "place": "Rathaus Gera, Festsaal"}
 
