@@ -7,7 +7,9 @@ STAMP  := $(VENV)/.installed
 CHECKOV       := checkov==3.3.30
 CHECKOV_STAMP := $(VENV)/tools/checkov/.installed
 
-.PHONY: run test unit venv infra migrate contract deploy-monitoring bench bench-smoke bench-ideas bench-voting bench-notifications bench-reporting clean
+NODE_STAMP := node_modules/.installed
+
+.PHONY: run test unit venv node infra migrate contract deploy-monitoring screenshots bench bench-smoke bench-ideas bench-voting bench-notifications bench-reporting clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +25,14 @@ $(CHECKOV_STAMP): Makefile
 
 venv: $(STAMP) $(CHECKOV_STAMP)
 
+# The browser tests' npm packages (axe-core, playwright-core), exactly as package-lock.json pins them.
+# No browser download: the tests drive Debian's Chromium (scripts/ensure_infra.sh installs it).
+$(NODE_STAMP): package.json package-lock.json
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
+node: $(NODE_STAMP)
+
 infra:
 	@bash scripts/ensure_infra.sh
 
@@ -33,11 +43,17 @@ migrate: venv infra
 run: venv infra
 	$(BIN)/python -m scripts.run_all
 
-## The whole test suite: unit, contract, integration and end-to-end on the real broker and database,
+## The whole test suite: unit, contract, integration, end-to-end and browser on the real broker and database,
 ## then a smoke run of every benchmark (its checks, no speed targets) so none of them rots.
-test: venv infra
+test: venv node infra
 	$(BIN)/nameko test --suppress-nameko-eventlet-notification -q -rs tests
 	$(BIN)/python -m bench.smoke
+
+## Pictures of the pages for the README (docs/screenshots/): the browser tests, saving what they see.
+screenshots: venv node infra
+	mkdir -p docs/screenshots
+	SMARTCITY_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/nameko test --suppress-nameko-eventlet-notification -q \
+		tests/reporting/test_dashboard.py tests/notifications/test_pages.py -k "axe or journey"
 
 ## Pure unit tests only: domain rules and every use case against in-memory fakes (no broker, no database).
 unit: venv
@@ -73,4 +89,4 @@ bench-reporting: venv infra
 	$(BIN)/python -m bench.reporting_throughput
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) node_modules

@@ -97,7 +97,7 @@ def main():
     settings = {name: config.load(name) for name in SERVICES}
     # A service whose database is new missed the events published before it existed.
     joined = [name for name in SERVICES if "0001" in " ".join(migrate(name, settings[name].database_url))]
-    env = {**os.environ, "SMARTCITY_LOG_FORMAT": os.environ.get("SMARTCITY_LOG_FORMAT", "text")}
+    env = dict(os.environ)  # logs: JSON lines (SMARTCITY_LOG_FORMAT=text for plain ones)
     processes = {name: subprocess.Popen([sys.executable, "-m", "shared.runner", name], env=env, cwd=ROOT)
                  for name in SERVICES}
     sink = smtp_sink.start(MAILDIR, SMTP_PORT, MAIL_PAGE_PORT)
@@ -134,7 +134,9 @@ def main():
     print("\nSmartCity is running. Ctrl-C stops it.\n")
     for name in SERVICES:
         base = url_of(name)
-        print(f"  {name:<14} {base}/api/v1/   {base}/openapi.json   {base}/metrics   {base}/health/ready")
+        print(f"  {name:<14} {base}/openapi.json   {base}/metrics   {base}/health/ready")
+        for path, what in registry.spec(name).start_paths:
+            print(f"  {'':<14} {base}{path}   ({what})")
     print(f"  mail sink      http://127.0.0.1:{MAIL_PAGE_PORT}/   (SMTP 127.0.0.1:{SMTP_PORT}; files in {MAILDIR})")
     print("\n  RabbitMQ       amqp://guest:guest@127.0.0.1:5672/  exchanges: " +
           ", ".join(f"{name}.events" for name in SERVICES if name in EMITTERS))

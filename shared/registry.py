@@ -22,6 +22,7 @@ class ServiceSpec:
     max_workers: int = 10  # nameko's default max_workers for it (SMARTCITY_<SERVICE>_MAX_WORKERS)
     cli: str | None = None  # a module with `register(subparsers)` adding its `smartcity` commands
     demo: str | None = None  # a module with `already_loaded(api)` and `load(api)` for `make run`
+    start_paths: tuple = ()  # what `make run` shows a person first: (path, what it is) pairs that answer 200
 
     def load_class(self):
         module, _, attribute = self.service_class.partition(":")

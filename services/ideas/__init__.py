@@ -8,5 +8,6 @@ SPEC = ServiceSpec(
     port=8001,
     service_class="services.ideas.service:IdeasService",
     migrations=Path(__file__).resolve().parent / "migrations",
+    start_paths=(("/api/v1/ideas?municipality=gera", "ideas (JSON)"),),
     demo="services.ideas.demo",
 )

@@ -8,5 +8,6 @@ SPEC = ServiceSpec(
     port=8003,
     service_class="services.notifications.service:NotificationsService",
     migrations=Path(__file__).resolve().parent / "migrations",
+    start_paths=(("/api/v1/announcements?municipality=gera", "announcements (JSON)"),),
     demo="services.notifications.demo",
 )

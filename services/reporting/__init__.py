@@ -8,6 +8,9 @@ SPEC = ServiceSpec(
     port=8004,
     service_class="services.reporting.service:ReportingService",
     migrations=Path(__file__).resolve().parent / "migrations",
+    start_paths=(("/dashboard?municipality=gera", "dashboard for the council"),
+                 ("/pilots?municipality=gera&lang=en", "pilot projects, in English"),
+                 ("/milestones?municipality=gera", "milestones")),
     # Its consumer workers mostly wait for their batch to commit (group commit): more of them in
     # flight (= the prefetch count) make bigger batches.
     max_workers=100,

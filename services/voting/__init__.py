@@ -8,6 +8,7 @@ SPEC = ServiceSpec(
     port=8002,
     service_class="services.voting.service:VotingService",
     migrations=Path(__file__).resolve().parent / "migrations",
+    start_paths=(("/api/v1/rankings?municipality=gera", "rankings (JSON)"),),
     cli="services.voting.cli",
     demo="services.voting.demo",
 )
