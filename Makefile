@@ -53,7 +53,7 @@ test: venv node infra
 screenshots: venv node infra
 	mkdir -p docs/screenshots
 	SMARTCITY_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/nameko test --suppress-nameko-eventlet-notification -q \
-		tests/reporting/test_dashboard.py tests/notifications/test_pages.py -k "axe or journey"
+		tests/reporting/test_dashboard.py tests/notifications/test_pages.py -k "axe or opt_in_mail"
 
 ## Pure unit tests only: domain rules and every use case against in-memory fakes (no broker, no database).
 unit: venv

@@ -43,10 +43,10 @@ async function audits(context, job) {
   for (const url of job.urls) {
     const page = await context.newPage();
     const response = await page.goto(url);
-    results[url] = { status: response.status(), ...(await audit(page)) };
-    if (job.screenshots && job.screenshots[url]) {
+    if (job.screenshots && job.screenshots[url]) {  // before the audit's Tab shows the skip link
       await page.screenshot({ path: job.screenshots[url], fullPage: true });
     }
+    results[url] = { status: response.status(), ...(await audit(page)) };
     await page.close();
   }
   return results;
@@ -57,9 +57,9 @@ async function journey(context, job) {
   const seen = {};
   const page = await context.newPage();
   await page.goto(job.confirm_url);
+  if (job.screenshot) await page.screenshot({ path: job.screenshot, fullPage: true });
   seen.confirm = { title: await page.title(), button: await page.getByRole("button").innerText(),
     audit: await audit(page) };
-  if (job.screenshot) await page.screenshot({ path: job.screenshot, fullPage: true });
   await page.getByRole("button").click();
   await page.waitForLoadState();
   seen.confirmed = await page.locator("main").innerText();
