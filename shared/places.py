@@ -2,14 +2,16 @@
 
 The ideas service owns this reference data (`ideas.places` over RPC); reporting's pages and
 notifications' mails show its names instead of slugs. It changes only with a migration, so
-`PlaceNamesProvider` keeps one copy per container for `SMARTCITY_PLACE_NAMES_SECONDS` (300).
-When the ideas service does not answer, pages and mails go on with the last copy, or with the
-slugs, and it is asked again after a short pause: a label is never worth a failed page or mail.
+`PlaceNamesProvider` asks when the container starts and keeps the answer for
+`SMARTCITY_PLACE_NAMES_SECONDS` (300); then it asks again in the background while callers go on
+with the copy they have. When the ideas service does not answer, pages and mails go on with the
+last copy, or with the slugs, and it is asked again after a short pause: a label is never worth a
+failed or delayed page or mail.
 """
 import logging
 import time
 
-from eventlet.semaphore import Semaphore
+from eventlet.event import Event
 from nameko.extensions import DependencyProvider
 from nameko.standalone.rpc import ClusterRpcProxy
 
@@ -56,19 +58,26 @@ class PlaceNamesProvider(DependencyProvider):
 
     def setup(self):
         self.ttl = float(env("PLACE_NAMES_SECONDS", "300"))
-        self.names, self.fresh_until = PlaceNames(), 0.0
-        self.lock = Semaphore()
+        self.names, self.fresh_until, self.fetching = PlaceNames(), 0.0, False
+        self.first = Event()  # the first answer (or failure): callers wait for it once
+
+    def start(self):
+        self._refresh()
 
     def get_dependency(self, worker_ctx):
         return self.current
 
     def current(self):
-        if time.monotonic() < self.fresh_until:
-            return self.names
-        with self.lock:  # one fetch at a time; the others wait for it and take its answer
-            if time.monotonic() >= self.fresh_until:
-                self._fetch()
+        if not self.first.ready():
+            self.first.wait()
+        if time.monotonic() >= self.fresh_until:
+            self._refresh()
         return self.names
+
+    def _refresh(self):
+        if not self.fetching:
+            self.fetching = True
+            self.container.spawn_managed_thread(self._fetch, identifier="place-names")
 
     def _fetch(self):
         try:
@@ -79,3 +88,7 @@ class PlaceNamesProvider(DependencyProvider):
             log.warning("place names unavailable from the ideas service (%s); showing %s",
                         type(exc).__name__, "the last copy" if self.names.places else "slugs")
             self.fresh_until = time.monotonic() + RETRY_SECONDS
+        finally:
+            self.fetching = False
+            if not self.first.ready():
+                self.first.send(True)
