@@ -138,6 +138,9 @@ def test_malformed_events_are_dead_lettered_not_dropped(notifications_service, n
 def test_the_author_hears_of_their_idea_in_the_feed_even_without_a_subscription(
         notifications_api, notifications_sql, auth, publish_event):
     publish_event("ideas", "IdeaSubmitted", idea_submitted("kim", idea_id=IDEA_ID))
+    # the two events travel on queues of their own: the title is remembered once the first is applied
+    wait_for(lambda: notifications_api("GET", "/api/v1/notifications", headers=auth("citizen", subject="kim"))
+             .json()["total"] == 1, message="the receipt in the feed")
     publish_event("ideas", "IdeaRejected", {"idea_id": IDEA_ID, "municipality": "gera", "field_of_action": "energie",
                                             "reason": "Doppelt eingereicht", "author_id": "kim",
                                             "rejected_at": datetime.now(timezone.utc)})
