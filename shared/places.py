@@ -11,6 +11,7 @@ failed or delayed page or mail.
 import logging
 import time
 
+import eventlet
 from eventlet.event import Event
 from nameko.extensions import DependencyProvider
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -19,6 +20,7 @@ from shared.config import env
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 30  # after a failed fetch
+FIRST_WAIT_SECONDS = 1  # how long a caller right after the start waits for the first answer
 RPC_TIMEOUT_SECONDS = 3
 
 
@@ -68,8 +70,9 @@ class PlaceNamesProvider(DependencyProvider):
         return self.current
 
     def current(self):
-        if not self.first.ready():
-            self.first.wait()
+        if not self.first.ready():  # just started: give the first answer a moment, not the whole timeout
+            with eventlet.Timeout(FIRST_WAIT_SECONDS, False):
+                self.first.wait()
         if time.monotonic() >= self.fresh_until:
             self._refresh()
         return self.names
