@@ -264,3 +264,10 @@ def test_health_metrics_and_openapi(ideas_api, auth):
     new_idea = spec["components"]["schemas"][body_schema["$ref"].rsplit("/", 1)[1]]
     assert new_idea["properties"]["title"]["maxLength"] == 200
     assert set(new_idea["required"]) >= {"municipality", "title", "description", "field_of_action", "channel"}
+
+
+def test_the_urls_make_run_prints_answer(ideas_api):
+    from services.ideas import SPEC
+
+    for path, _ in SPEC.start_paths:
+        assert ideas_api("GET", path).status_code == 200, path

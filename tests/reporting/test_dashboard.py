@@ -102,3 +102,13 @@ def test_every_public_page_passes_axe_in_german_and_english(published, reporting
             result = {**result, "status": 200}  # the refusal is an accessible page too
         assert_accessible(url, result)
         assert result["landmarks"]["lang"] == url[-2:]
+
+
+def test_the_pages_make_run_prints_answer(reporting_api):
+    from services.reporting import SPEC
+
+    assert SPEC.start_paths
+    for path, _ in SPEC.start_paths:
+        assert reporting_api("GET", path).status_code == 200, path
+    start = reporting_api("GET", "/?lang=en", allow_redirects=False)
+    assert start.status_code == 302 and start.headers["Location"].endswith("/dashboard?lang=en")
