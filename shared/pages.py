@@ -11,6 +11,7 @@ main landmark, footer, the shared style inline. No script and no external resour
 work behind a strict Content-Security-Policy. `@page` is `@api` for browsers: query and form
 input validated by marshmallow, and every refusal answered as a page in the reader's language.
 """
+import posixpath
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -70,11 +71,23 @@ class View:
     args: tuple = ()  # ((name, value), ...)
 
     def url(self, path=None, lang=None, **params):
-        """A link that keeps the reader's language: `path` (default: this page) with `params`."""
+        """A link that keeps the reader's language: `path` (default: this page) with `params`.
+
+        Relative to this page, so links work however the service is mounted (behind the Ingress,
+        https://host/reporting/dashboard is the service's /dashboard).
+        """
         query = dict(self.args) if path is None else {}
         query.update({name: value for name, value in params.items() if value is not None})
         query["lang"] = lang or self.lang
-        return f"{self.path if path is None else path}?{urlencode(query)}"
+        target = self.path if path is None else path
+        here = posixpath.dirname(self.path) or "/"
+        if target == "/":
+            relative = posixpath.relpath("/", here) + "/"
+        else:
+            relative = posixpath.relpath(target, here)
+            if relative == ".":  # the folder this page is in, as a page of its own
+                relative = "../" + posixpath.basename(target)
+        return f"{relative}?{urlencode(query)}"
 
     def languages(self):
         """[(code, name, url of this page in it, current?)] for the language switch."""

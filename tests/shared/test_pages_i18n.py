@@ -27,10 +27,14 @@ def test_plurals_and_a_catalogue_with_both_languages():
 
 def test_links_keep_the_language_and_the_switch_keeps_the_page():
     view = View("en", "/pilots", (("municipality", "gera"),))
-    assert view.url() == "/pilots?municipality=gera&lang=en"
-    assert view.url("/ideas/x") == "/ideas/x?lang=en"
+    assert view.url() == "pilots?municipality=gera&lang=en"
+    assert view.url("/ideas/x") == "ideas/x?lang=en"
     assert [(code, url, current) for code, _, url, current in view.languages()] == [
-        ("de", "/pilots?municipality=gera&lang=de", False), ("en", "/pilots?municipality=gera&lang=en", True)]
+        ("de", "pilots?municipality=gera&lang=de", False), ("en", "pilots?municipality=gera&lang=en", True)]
+    # relative, so they work wherever the service is mounted (behind the Ingress: /reporting/...)
+    assert View("de", "/ideas/x").url("/dashboard") == "../dashboard?lang=de"
+    assert View("de", "/my-data/delete").url("/my-data", token="t") == "../my-data?token=t&lang=de"
+    assert View("de", "/ideas/x").url("/") == "../?lang=de"
     assert format_number(12345, "de") == "12\u202f345" and format_number(12345, "en") == "12,345"
 
 
