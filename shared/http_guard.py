@@ -96,9 +96,19 @@ class GuardedWebServer(WebServer):
 
 def read_within(request, seconds):
     """The request body, or None when it did not arrive as a whole within `seconds`."""
+    return _within(seconds, lambda: request.get_data(cache=False))
+
+
+def form_within(request, seconds):
+    """The request's form fields (werkzeug parses the body), or None when the body did not arrive
+    as a whole within `seconds`."""
+    return _within(seconds, lambda: request.form)
+
+
+def _within(seconds, read):
     try:
         with eventlet.Timeout(seconds, False):
-            return request.get_data(cache=False)
+            return read()
     except (OSError, ClientDisconnected):  # the socket fell silent, or the client left mid-body
         pass
     return None

@@ -68,16 +68,31 @@ def build(service, endpoints, version="1.0.0"):
 
 
 def _page_operation(operation, endpoint):
-    """A page for people: HTML in, HTML out (refusals too), in the language of `lang` or Accept-Language."""
+    """A page for people: HTML in, HTML out (refusals too), in the language of `lang` or Accept-Language.
+
+    Its answer is the page, a redirect (a page declared with status=302/303) or a file to save (one
+    declared with a response schema); a rate-limited page (an anonymous write) may answer 429.
+    """
+    if endpoint.path_schema is not None:
+        operation["parameters"] = [param for param in operation["parameters"] if param["in"] != "path"]
+        operation["parameters"].append({"in": "path", "schema": endpoint.path_schema})
     operation["parameters"].append({"in": "query", "name": "lang", "required": False,
                                     "schema": {"type": "string", "enum": ["de", "en"]}})
     if endpoint.form_schema is not None:
         operation["requestBody"] = {"required": False, "content": {
             "application/x-www-form-urlencoded": {"schema": endpoint.form_schema}}}
     html = {"text/html": {"schema": {"type": "string"}}}
-    operation["responses"] = {"200": {"description": "the page", "content": html},
-                              "303": {"description": "after a form: back to the page"},
+    if 300 <= endpoint.status < 400:
+        answer = {"description": "on to the page that follows", "headers": {"Location": {"schema": {"type": "string"}}}}
+    elif endpoint.response_schema is not None:
+        answer = {"description": "a file to save",
+                  "content": {"application/json": {"schema": endpoint.response_schema}}}
+    else:
+        answer = {"description": "the page", "content": html}
+    operation["responses"] = {str(endpoint.status): answer,
                               "4XX": {"description": "a page saying what was wrong", "content": html}}
+    if endpoint.rate_limits is not None:
+        operation["responses"]["429"] = _too_many(endpoint, html)
 
 
 def _json_responses(operation, endpoint):
@@ -96,7 +111,10 @@ def _json_responses(operation, endpoint):
         operation["responses"][status] = {
             "description": text, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     if endpoint.rate_limits is not None:
-        operation["responses"]["429"] = {
-            "description": f"Over the rate limit ({endpoint.rate_limits}); try again after Retry-After seconds",
-            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        operation["responses"]["429"] = _too_many(endpoint, {"application/json": {
+            "schema": {"$ref": "#/components/schemas/Error"}}})
+
+
+def _too_many(endpoint, content):
+    return {"description": f"Over the rate limit ({endpoint.rate_limits}); try again after Retry-After seconds",
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}}, "content": content}

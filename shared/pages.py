@@ -21,8 +21,9 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 from marshmallow import RAISE, ValidationError, fields
 from werkzeug.wrappers import Response
 
-from shared import metrics
+from shared import http_guard, input_guard, metrics
 from shared.auth import AuthError
+from shared.config import settings_of
 from shared.domain import MUNICIPAL_TZ
 from shared.errors import DomainError
 from shared.i18n import COMMON, LANGUAGE_NAMES, LANGUAGES, Catalog, negotiate
@@ -143,29 +144,43 @@ class PageEndpoint(ApiEndpoint):
     """An HTML page: query and form validated by marshmallow, refusals answered as a page.
 
     No bearer token is read: pages are opened from links (a mail's token is in the URL).
-    The handler gets `request.view`, `request.query_data` and `request.form_data`.
+    The handler gets `request.view`, `request.query_data` and `request.form_data`, and its path
+    values loaded by the `path` schema. A POST is an anonymous write: it has the rate limit of one.
     """
 
-    def __init__(self, method, url, *, form=None, **kwargs):
+    def __init__(self, method, url, *, form=None, path=None, **kwargs):
         self.form_schema = form() if isinstance(form, type) else form
+        # Path values checked here, not by a URL converter: a wrong one gets a page, not the router's JSON 404.
+        self.path_schema = path() if isinstance(path, type) else path
         super().__init__(method, url, **kwargs)
 
     def _prepare(self, request):
-        request.principal = None
-        request.view = View(negotiate(request.args.get("lang"), request.headers.get("Accept-Language")),
-                            request.path, tuple((k, v) for k, v in request.args.items() if k != "lang"))
+        self._admit(request)  # as for @api: text headers, path and query; the rate limit of anonymous writes
+        request.view = _view(request, tuple((k, v) for k, v in request.args.items() if k != "lang"))
+        if self.path_schema:
+            request.path_values = self._load_values(self.path_schema, request.path_values, "path")
         request.query_data = self._load_values(self.query_schema, request.args, "query") \
             if self.query_schema else {}
         request.form_data = self._load_values(self.form_schema, self._form(request), "form") \
             if self.form_schema else {}
         request.data = None
 
+    def _principal(self, request):
+        return None  # no bearer token is read: pages are opened from links
+
     def _form(self, request):
         if (request.content_length or 0) > self.server.max_body_bytes:
             raise ApiError(413, "payload_too_large", f"request body exceeds {self.server.max_body_bytes} bytes")
         if request.method == "POST" and request.mimetype not in FORM_TYPES:
             raise ApiError(415, "unsupported_media_type", "send the form as application/x-www-form-urlencoded")
-        return request.form
+        # a body without Content-Length (chunked) is not read at all: werkzeug's safe fallback
+        form = http_guard.form_within(request, settings_of(self.container).http_read_timeout)
+        if form is None:
+            raise ApiError(408, "request_timeout", "the request body did not arrive in time")
+        problems = input_guard.mapping_problems(form.items(multi=True))
+        if problems:
+            raise ApiError(422, "validation_failed", "invalid form", problems)
+        return form
 
     @staticmethod
     def _load_values(schema, multi, where):
@@ -180,8 +195,9 @@ class PageEndpoint(ApiEndpoint):
     def response_from_exception(self, exc, request=None):
         service = self.container.service_name
         fields_ = None
+        headers = None
         if isinstance(exc, ApiError):
-            status, code, fields_ = exc.status, exc.code, exc.fields
+            status, code, fields_, headers = exc.status, exc.code, exc.fields, exc.headers
         elif isinstance(exc, DomainError):
             (status, code), fields_ = status_of(exc), exc.fields
         elif isinstance(exc, AuthError):
@@ -189,16 +205,21 @@ class PageEndpoint(ApiEndpoint):
         else:
             status, code = 500, "internal_error"
         metrics.HTTP_ERRORS.labels(service, self.method_name, code).inc()
-        view = getattr(request, "view", None) or View(negotiate(None, None), request.path if request else "/")
-        return error_page(view, status, fields_)
+        # refused before its query was checked: the page's links keep none of it
+        view = getattr(request, "view", None) or (_view(request) if request else View(negotiate(), "/"))
+        return error_page(view, status, fields_, headers)
 
 
-def error_page(view, status, fields_=None):
+def _view(request, args=()):
+    return View(negotiate(request.args.get("lang"), request.headers.get("Accept-Language")), request.path, args)
+
+
+def error_page(view, status, fields_=None, headers=None):
     """A refusal as a page in the reader's language (the status decides the words)."""
     t = ERROR_PAGES.catalog.translator(view.lang)
     key = f"error.{status}" if t.has(f"error.{status}") else "error.400"
     message = t(key, fields=", ".join(sorted(fields_ or {}))) if status == 422 else t(key)
-    return ERROR_PAGES.render(view, "error.html.j2", status=status, message=message)
+    return ERROR_PAGES.render(view, "error.html.j2", status=status, headers=headers, message=message)
 
 
 page = PageEndpoint.decorator

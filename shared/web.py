@@ -189,20 +189,30 @@ class ApiEndpoint(HttpRequestHandler):
         return response
 
     def _prepare(self, request):
+        self._admit(request)
+        request.query_data = self._load(self.query_schema, request.args.to_dict(), "query") if self.query_schema else {}
+        request.data = self._load(self.body_schema, self._json_body(request), "body") if self.body_schema else None
+
+    def _admit(self, request):
+        """What a request passes before its body is read: headers that are text, the token and its
+        roles, the route's rate limit, path and query values that are text."""
         _refuse(400, "bad_header", "a request header is not valid text", input_guard.mapping_problems(
             request.headers.items()))
-        request.principal = self.server.verifier.from_header(request.headers.get("Authorization"))
-        if self.roles is not None:
-            if request.principal is None:
-                raise AuthError(401, "a bearer token is required")
-            if not request.principal.has_any(self.roles):
-                raise AuthError(403, f"needs one of the roles: {', '.join(sorted(self.roles))}")
+        request.principal = self._principal(request)
         if self.rate_limits is not None:
             self.server.limit(self.method_name, self.rate_limits, request)
         _refuse(422, "validation_failed", "invalid path", input_guard.mapping_problems(request.path_values.items()))
         _refuse(422, "validation_failed", "invalid query", input_guard.mapping_problems(request.args.items(multi=True)))
-        request.query_data = self._load(self.query_schema, request.args.to_dict(), "query") if self.query_schema else {}
-        request.data = self._load(self.body_schema, self._json_body(request), "body") if self.body_schema else None
+
+    def _principal(self, request):
+        """The bearer token's principal (or None); 401/403 when the route's roles are not met."""
+        principal = self.server.verifier.from_header(request.headers.get("Authorization"))
+        if self.roles is not None:
+            if principal is None:
+                raise AuthError(401, "a bearer token is required")
+            if not principal.has_any(self.roles):
+                raise AuthError(403, f"needs one of the roles: {', '.join(sorted(self.roles))}")
+        return principal
 
     def _json_body(self, request):
         if (request.content_length or 0) > self.server.max_body_bytes:

@@ -94,7 +94,7 @@ class NotificationsService(OpsEndpoints):
                                    subscriptions=None if subscriptions is None else tuple(subscriptions))
         return use_cases.change_subscriber(self.uow, command)
 
-    @api("DELETE", "/api/v1/subscriber", query=ManageQuery, tags=SUBSCRIBERS,
+    @api("DELETE", "/api/v1/subscriber", query=ManageQuery, status=204, tags=SUBSCRIBERS,
          summary="Delete the subscriber with subscriptions, delivery log and feed")
     def erase_subscriber(self, request):
         command = EraseSubscriber(token=request.query_data.get("token"), subject=_subject(request))
@@ -136,7 +136,7 @@ class NotificationsService(OpsEndpoints):
         return views.my_data(request.view, query["token"], self._profile(query["token"]), self.place_names(),
                              saved=query["saved"])
 
-    @page("POST", "/my-data", query=TokenQuery, form=PreferencesForm, tags=PAGES,
+    @page("POST", "/my-data", query=TokenQuery, form=PreferencesForm, status=303, tags=PAGES,
           summary="Save language, rhythm and subscriptions; then back to the page, in the chosen language")
     def my_data_save(self, request):
         token, form = request.query_data["token"], request.form_data
@@ -145,7 +145,8 @@ class NotificationsService(OpsEndpoints):
             subscriptions=tuple(form["subscriptions"])))
         return redirect(request.view.url(lang=form["language"], saved="true"), code=303)
 
-    @page("GET", "/my-data/export", query=TokenQuery, tags=PAGES, summary="Download everything stored (JSON file)")
+    @page("GET", "/my-data/export", query=TokenQuery, response=SubscriberExport, tags=PAGES,
+          summary="Download everything stored (JSON file)")
     def my_data_export(self, request):
         export = use_cases.export_subscriber(self.uow, ExportSubscriber(request.query_data["token"], None))
         return views.export_file(request.view, SubscriberExport().dump(export))
@@ -174,7 +175,7 @@ class NotificationsService(OpsEndpoints):
                            page_size=query["page_size"])
         return use_cases.show_feed(self.uow, command)
 
-    @api("POST", "/api/v1/notifications/<uuid:item_id>/read", roles=AUTHENTICATED, tags=FEED)
+    @api("POST", "/api/v1/notifications/<uuid:item_id>/read", roles=AUTHENTICATED, status=204, tags=FEED)
     def mark_read(self, request, item_id):
         use_cases.mark_read(self.uow, MarkRead(subject=request.principal.subject, item_id=item_id))
 
@@ -216,7 +217,7 @@ class NotificationsService(OpsEndpoints):
     def enable_webhook(self, request, webhook_id):
         return use_cases.enable_webhook(self.uow, EnableWebhook(webhook_id))
 
-    @api("DELETE", "/api/v1/webhooks/<uuid:webhook_id>", roles=STAFF, tags=WEBHOOKS)
+    @api("DELETE", "/api/v1/webhooks/<uuid:webhook_id>", roles=STAFF, status=204, tags=WEBHOOKS)
     def delete_webhook(self, request, webhook_id):
         use_cases.delete_webhook(self.uow, DeleteWebhook(webhook_id))
 

@@ -27,6 +27,10 @@ class MilestoneQuery(PlaceQuery):
     idea_id = fields.UUID(metadata={"description": "the pilot's milestones"})
 
 
+class IdeaPath(Strict):
+    idea_id = fields.UUID(required=True, metadata={"description": "the idea's id"})
+
+
 class RankingQuery(PlaceQuery):
     field = Slug(metadata={"description": "field of action slug"})
     round_id = fields.UUID(metadata={"description": "one voting round (default: support summed over rounds)"})

@@ -20,8 +20,8 @@ from . import exports, queries, recording, views
 from .commands import Export, IdeaPage, Milestones, Pilots, Place, Rankings, Timeseries
 from .metrics import ProjectionMetrics
 from .repository import ReportingRepository
-from .schemas import (DatasetOut, ExportQuery, FieldOut, MilestoneQuery, MilestonesOut, PilotQuery, PilotsOut,
-                      PlaceQuery, RankingOut, RankingQuery, SeriesOut, SeriesQuery, SummaryOut)
+from .schemas import (DatasetOut, ExportQuery, FieldOut, IdeaPath, MilestoneQuery, MilestonesOut, PilotQuery,
+                      PilotsOut, PlaceQuery, RankingOut, RankingQuery, SeriesOut, SeriesQuery, SummaryOut)
 
 EVERY_EVENT = [(service_of(event_type), event_type) for event_type in CATALOGUE]
 REPORTS, OPEN_DATA, PAGES = ["reports"], ["open data"], ["pages"]
@@ -103,7 +103,7 @@ class ReportingService(OpsEndpoints):
         first = next(iter(names.municipalities(request.view.lang)), (None, None))[0]
         return asked or first
 
-    @page("GET", "/", tags=PAGES, summary="The start page: the dashboard")
+    @page("GET", "/", status=302, tags=PAGES, summary="The start page: the dashboard")
     def start_page(self, request):
         return redirect(request.view.url("/dashboard"), code=302)
 
@@ -115,7 +115,7 @@ class ReportingService(OpsEndpoints):
         data = queries.dashboard_data(self.uow, Place(municipality=place))
         return views.dashboard(request.view, data, names, place, self.uow.now())
 
-    @page("GET", "/ideas/<uuid:idea_id>", tags=PAGES, summary="An idea's public page with its story")
+    @page("GET", "/ideas/<idea_id>", path=IdeaPath, tags=PAGES, summary="An idea's public page with its story")
     def idea_page(self, request, idea_id):
         return views.idea(request.view, queries.idea_page(self.uow, IdeaPage(idea_id)), self.place_names())
 

@@ -11,7 +11,8 @@ A row is the HTTP status each kind of caller gets, in the order of CALLERS:
 
 The request: path parameters name nothing (a fresh UUID; slug "gera", dataset "ideas") unless the
 operation's REQUESTS entry makes a resource; a body is `{}` (so a caller who gets past the roles
-sees 422) unless REQUESTS gives one; no query unless REQUESTS gives one.
+sees 422) unless REQUESTS gives one, or a form (a page's POST, as a browser sends it) where REQUESTS
+gives one; no query unless REQUESTS gives one.
 
 Adding an endpoint: run `tests/security/test_role_matrix.py`; its failure prints the row with
 the statuses observed. Check each one is what you mean, then paste it here.
@@ -21,12 +22,23 @@ CALLERS = ("none", "citizen", "moderator", "staff", "board_member", "admin", "ot
 OWNER = "matrix-owner"
 OTHER_SUBJECT = "matrix-stranger"
 
-# (service, "METHOD /path") -> {"fixture": name in test_role_matrix.FIXTURES, "body": {...}, "query": {...}}
+# (service, "METHOD /path") -> {"fixture": name in test_role_matrix.FIXTURES, "body": {...}, "form": {...},
+#                               "query": {...}}
+UNKNOWN_LINK = {"query": {"token": "x" * 43}}  # a mail link's token that names nothing
 REQUESTS = {
     ("notifications", "POST /api/v1/subscribers"): {"body": {"email": "matrix@example.org"}},
-    ("notifications", "GET /api/v1/subscribers/confirm"): {"query": {"token": "x" * 43}},
-    ("notifications", "GET /api/v1/unsubscribe"): {"query": {"token": "x" * 43}},
-    ("notifications", "POST /api/v1/unsubscribe"): {"query": {"token": "x" * 43}},
+    ("notifications", "POST /api/v1/subscribers/confirm"): UNKNOWN_LINK,
+    ("notifications", "POST /api/v1/unsubscribe"): UNKNOWN_LINK,
+    # the pages behind mail links: a bearer token changes nothing, the link's token decides
+    ("notifications", "GET /confirm"): UNKNOWN_LINK,
+    ("notifications", "POST /confirm"): {**UNKNOWN_LINK, "form": {}},
+    ("notifications", "GET /unsubscribe"): UNKNOWN_LINK,
+    ("notifications", "POST /unsubscribe"): {**UNKNOWN_LINK, "form": {"List-Unsubscribe": "One-Click"}},
+    ("notifications", "GET /my-data"): UNKNOWN_LINK,
+    ("notifications", "POST /my-data"): {**UNKNOWN_LINK, "form": {"language": "en", "digest": "daily"}},
+    ("notifications", "GET /my-data/export"): UNKNOWN_LINK,
+    ("notifications", "GET /my-data/delete"): UNKNOWN_LINK,
+    ("notifications", "POST /my-data/delete"): {**UNKNOWN_LINK, "form": {}},
     ("voting", "GET /api/v1/rankings"): {"query": {"municipality": "gera"}},
     ("voting", "GET /api/v1/rounds"): {"query": {"municipality": "gera"}},
     ("voting", "PUT /api/v1/decisions/{decision_id}/votes/me"): {"fixture": "decision", "body": {"choice": "yes"}},
@@ -81,9 +93,17 @@ ROWS = {
     },
     "notifications": {
         "POST /api/v1/subscribers": (202, 202, 202, 202, 202, 202, 202),  # the same answer for everyone
-        "GET /api/v1/subscribers/confirm": NOTHING,  # the mail link's token names nothing
-        "GET /api/v1/unsubscribe": NOTHING,
+        "POST /api/v1/subscribers/confirm": NOTHING,  # the mail link's token names nothing
         "POST /api/v1/unsubscribe": NOTHING,
+        "GET /confirm": NOTHING,  # the pages behind mail links: a page saying the link names nothing
+        "POST /confirm": NOTHING,
+        "GET /unsubscribe": NOTHING,
+        "POST /unsubscribe": NOTHING,
+        "GET /my-data": NOTHING,
+        "POST /my-data": NOTHING,
+        "GET /my-data/export": NOTHING,
+        "GET /my-data/delete": NOTHING,
+        "POST /my-data/delete": NOTHING,
         # a bearer token names its own subscriber: OWNER's, never another's (404 for the stranger)
         "GET /api/v1/subscriber": (401, 200, 200, 200, 200, 200, 404),
         "PATCH /api/v1/subscriber": (401, 200, 200, 200, 200, 200, 404),
@@ -109,7 +129,11 @@ ROWS = {
         "GET /api/v1/rankings": PUBLIC,
         "GET /api/v1/summary": PUBLIC,
         "GET /api/v1/timeseries": PUBLIC,
+        "GET /": PUBLIC,  # a redirect to the dashboard, followed
         "GET /dashboard": PUBLIC,
+        "GET /ideas/{idea_id}": NOTHING,
+        "GET /milestones": PUBLIC,
+        "GET /pilots": PUBLIC,
         **OPS,
     },
 }

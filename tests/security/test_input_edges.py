@@ -2,11 +2,14 @@
 
 Found by hand and by schemathesis (issue 11): NUL characters and lone surrogates anywhere a
 string enters, JSON nested 1,000 deep, a UTC offset no time zone has, a path slug in capitals.
+The pages (issue 15) refuse the same input in their query, form, path and headers with a page.
 """
 import json
+import socket
 
 import pytest
 
+from services.notifications.service import NotificationsService
 from shared.auth import mint
 
 pytestmark = pytest.mark.integration
@@ -95,3 +98,62 @@ def test_a_municipality_slug_in_capitals_is_a_4xx_not_an_rpc_fault(voting_api, a
     response = voting_api("PUT", "/api/v1/municipalities/GERA/support-threshold", json={"threshold": 10},
                           headers=auth("staff"))
     assert 400 <= response.status_code < 500, response.text
+
+
+# --- the pages (issue 15): the same refusals, each answered as a page in the reader's language -----
+
+UNKNOWN = "x" * 43  # a mail link's token that names nothing
+
+
+def is_page(response):
+    return response.headers["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("query, field", [(f"token={UNKNOWN}%00", "token"), (f"token={UNKNOWN}&lang=en%00", "lang"),
+                                          (f"token={UNKNOWN}&x%00=1", "_name")])
+def test_a_nul_character_in_a_pages_query_is_a_422_page_naming_it(notifications_api, query, field):
+    response = notifications_api("GET", f"/confirm?{query}", headers={"Accept-Language": "en"})
+    assert response.status_code == 422 and is_page(response), response.text
+    assert f"Please check your input: {field}" in response.text
+
+
+@pytest.mark.parametrize("body, field", [
+    ("language=en%00&digest=daily", "language"), ("language=en&digest=daily&x%00=1", "_name"),
+    ("language=en&digest=daily&subscriptions=announcements%3Agera%00", "subscriptions"),
+    ("language=%ED%A0%80&digest=daily", "language"),  # werkzeug decodes the surrogate's bytes to U+FFFD
+])
+def test_a_nul_character_or_a_surrogate_in_a_pages_form_is_a_422_page_naming_it(notifications_api, body, field):
+    response = notifications_api("POST", f"/my-data?token={UNKNOWN}&lang=en", data=body,
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 422 and is_page(response), response.text
+    assert f"Please check your input: {field}" in response.text
+
+
+@pytest.mark.parametrize("path", ["/ideas/%00", "/ideas/%ED%A0%80", "/ideas/not-an-id"])
+def test_a_bad_path_value_of_a_page_is_a_422_page_naming_it(reporting_api, path):
+    response = reporting_api("GET", f"{path}?lang=en")
+    assert response.status_code == 422 and is_page(response), response.text
+    assert "Please check your input: idea_id" in response.text
+
+
+def test_a_lone_surrogate_in_a_pages_query_is_a_4xx_page(notifications_api):
+    response = notifications_api("GET", f"/my-data?token={UNKNOWN}%ED%A0%80")
+    assert 400 <= response.status_code < 500 and is_page(response), response.text
+
+
+def test_a_nul_character_in_a_header_to_a_page_is_a_400_page(notifications_api):
+    response = notifications_api("GET", f"/unsubscribe?token={UNKNOWN}", headers={"X-Trace": "a\x00b"})
+    assert response.status_code == 400 and is_page(response), response.text
+
+
+
+def test_a_pages_form_that_arrives_too_slowly_is_a_408_page(notifications_container, replica):
+    host, port = replica(NotificationsService, SMARTCITY_HTTP_READ_TIMEOUT_SECONDS="1")[len("http://"):].split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(f"POST /my-data?token={UNKNOWN} HTTP/1.1\r\nHost: test\r\nContent-Length: 40\r\n"
+                     "Content-Type: application/x-www-form-urlencoded\r\n\r\nlanguage=en".encode())
+        answer = b""  # 11 of the 40 bytes came, then silence
+        while b"\r\n\r\n" not in answer and (chunk := conn.recv(65536)):
+            answer += chunk
+    head = answer.split(b"\r\n\r\n")[0].decode().lower()
+    assert head.startswith("http/1.1 408") and "content-type: text/html" in head, head

@@ -63,16 +63,33 @@ def test_anonymous_subscriptions_are_limited_per_client_address_behind_the_ingre
     assert subscribe(100, "203.0.113.1, 198.51.100.7").status_code == 429
 
 
+ANONYMOUS_WRITES = [  # (path, form) of writes anyone may make without a token
+    ("/api/v1/unsubscribe", None),
+    # the pages' buttons (issue 15) are anonymous writes like any other
+    ("/unsubscribe", {"List-Unsubscribe": "One-Click"}),  # also a mail client's one-click unsubscribe
+    ("/confirm", {}),
+    ("/my-data", {"language": "en", "digest": "daily"}),
+    ("/my-data/delete", {}),
+]
+
+
 def test_every_anonymous_write_is_limited_by_default(notifications_container, replica):
     base = replica(NotificationsService)
-    started = time.monotonic()
-    with requests.Session() as session:
-        answers = [session.post(f"{base}/api/v1/unsubscribe?token={'x' * 43}", timeout=10) for _ in range(70)]
-    elapsed = time.monotonic() - started
-    # 60 a minute per address: a burst of 60, then one more each second that has passed
-    passed = statuses(answers).index(429)
-    assert 60 <= passed <= 60 + int(elapsed) + 1
-    assert statuses(answers)[:60] == [404] * 60
+    document = requests.get(f"{base}/openapi.json", timeout=10).json()
+    for path, form in ANONYMOUS_WRITES:  # each route has a budget of its own
+        started = time.monotonic()
+        with requests.Session() as session:
+            answers = [session.post(f"{base}{path}?token={'x' * 43}", data=form, timeout=10) for _ in range(70)]
+        elapsed = time.monotonic() - started
+        # 60 a minute per address: a burst of 60, then one more each second that has passed
+        passed = statuses(answers).index(429)
+        assert 60 <= passed <= 60 + int(elapsed) + 1, path
+        assert statuses(answers)[:60] == [404] * 60, path  # the token names nothing
+        refused = answers[passed]
+        assert int(refused.headers["Retry-After"]) >= 1
+        if not path.startswith("/api/"):  # a page answers as a page
+            assert refused.headers["Content-Type"].startswith("text/html") and "zu viele Anfragen" in refused.text
+        assert "address=60/minute" in document["paths"][path]["post"]["responses"]["429"]["description"]
 
 
 def test_the_openapi_document_says_which_routes_may_answer_429(ideas_service, replica):

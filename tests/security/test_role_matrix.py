@@ -51,9 +51,9 @@ def _sql(service, query, params):
 
 def _subscriber():
     _sql("notifications", "DELETE FROM subscribers WHERE subject = %s", (OWNER,))
-    _sql("notifications", "INSERT INTO subscribers (id, email, language, digest, subject, access_token, created_at,"
-         " confirmed_at) VALUES (%s, %s, 'de', 'immediate', %s, %s, now(), now())",
-         (uuid.uuid4(), f"{uuid.uuid4().hex}@example.org", OWNER, uuid.uuid4().hex))
+    _sql("notifications", "INSERT INTO subscribers (id, email, language, digest, subject, created_at, confirmed_at)"
+         " VALUES (%s, %s, 'de', 'immediate', %s, now(), now())",
+         (uuid.uuid4(), f"{uuid.uuid4().hex}@example.org", OWNER))
     return {}
 
 
@@ -87,9 +87,9 @@ def call(base_url, service, operation, caller):
     for name in _path_parameters(path):
         value = values.get(name) or PATH_DEFAULTS.get(name) or "00000000-0000-4000-8000-000000000000"
         path = path.replace("{" + name + "}", value)
-    body = request.get("body", {}) if method in ("POST", "PUT", "PATCH") else None
+    body = request.get("body", {}) if method in ("POST", "PUT", "PATCH") and "form" not in request else None
     response = requests.request(method, base_url + path, params=request.get("query"), json=body,
-                                headers=headers_of(caller), timeout=10)
+                                data=request.get("form"), headers=headers_of(caller), timeout=10)
     return response.status_code
 
 

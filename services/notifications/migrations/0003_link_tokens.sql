@@ -1,5 +1,5 @@
 -- The tokens in mail links, stored only as their SHA-256 hash and with an expiry: a copy of the
--- database opens no mailbox's links. `confirm` is the one-time link of the opt-in mail; `manage`
+-- database opens no mailbox's links (once the plaintext columns are gone, see the end). `confirm` is the one-time link of the opt-in mail; `manage`
 -- is in every mail (unsubscribe, see, change, export, delete) and each mail brings a fresh one.
 CREATE TABLE link_tokens (
     token_hash    bytea       PRIMARY KEY,
@@ -20,4 +20,8 @@ INSERT INTO link_tokens (token_hash, subscriber_id, purpose, created_at, expires
     SELECT sha256(convert_to(confirm_token, 'UTF8')), id, 'confirm', now(), confirm_expires_at
     FROM subscribers WHERE confirm_token IS NOT NULL AND confirm_expires_at IS NOT NULL;
 
-ALTER TABLE subscribers DROP COLUMN access_token, DROP COLUMN confirm_token, DROP COLUMN confirm_expires_at;
+-- Expand, then contract (see "Migrations and rolling updates" in deploy/k8s/README.md): the previous
+-- release still reads and writes the plaintext columns while its pods serve during the rolling update,
+-- and again after a rollback; this release no longer writes them. They are dropped in the release
+-- after this one (access_token, confirm_token, confirm_expires_at).
+ALTER TABLE subscribers ALTER COLUMN access_token DROP NOT NULL;
