@@ -68,7 +68,7 @@ def load(service):
     spec = registry.spec(service)
     settings = Settings(
         service=service,
-        amqp_uri=env("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"),
+        amqp_uri=service_env(service, "AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"),  # the Deployments set it so
         database_url=database_url_for(service),
         http_address=service_env(service, "HTTP_ADDRESS", f"0.0.0.0:{spec.port}"),
         jwt_secret=env("JWT_SECRET", DEV_JWT_SECRET),
