@@ -54,12 +54,15 @@ def sandbox_script(exposed):
     any of them under a directory 10001 cannot enter (a test machine's /root) is shown through a
     world-readable tmpfs there, as in the image, where they live in /opt and are readable."""
     lines = ["set -eu", "mount --make-rprivate /", "stage=$(mktemp -d /run/pod-stage.XXXXXX)"]
-    covered = {}
+    covered, under_tmp = {}, []
     for i, path in enumerate(sorted(exposed)):
         blocked = _blocked_ancestor(path)
+        if blocked or Path("/tmp") in Path(path).parents:
+            lines += [f"mkdir $stage/{i}", f"mount --bind {shlex.quote(str(path))} $stage/{i}"]
         if blocked:
             covered.setdefault(blocked, []).append((i, path))
-            lines += [f"mkdir $stage/{i}", f"mount --bind {shlex.quote(str(path))} $stage/{i}"]
+        elif Path("/tmp") in Path(path).parents:
+            under_tmp.append((i, path))  # a checkout in /tmp: shown again on top of the pod's fresh /tmp
     for blocked, paths in covered.items():
         lines.append(f"mount -t tmpfs -o mode=0755,size=1m tmpfs {shlex.quote(str(blocked))}")
         for i, path in paths:
@@ -69,6 +72,8 @@ def sandbox_script(exposed):
         "awk '{print $5}' /proc/self/mountinfo | sort -u | while read -r m; do"
         " mount -o remount,bind,ro \"$m\" 2>/dev/null || true; done",
         "mount -t tmpfs -o mode=1777,size=64m tmpfs /tmp",  # the pod's emptyDir
+        *(f"mkdir -p {shlex.quote(str(path))} && mount --bind -o ro $stage/{i} {shlex.quote(str(path))}"
+          for i, path in under_tmp),
         f"exec setpriv --reuid={UID} --regid={UID} --clear-groups --inh-caps=-all --bounding-set=-all"
         " --no-new-privs -- \"$@\"",
     ]
