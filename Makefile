@@ -3,13 +3,12 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 # checkov (tests/deploy) in a virtual environment of its own: its pinned dependencies clash with ours.
 CHECKOV       := checkov==3.3.30
 CHECKOV_STAMP := $(VENV)/tools/checkov/.installed
 
-NODE_STAMP := node_modules/.installed
-
-.PHONY: run test unit venv node infra migrate contract deploy-monitoring screenshots bench bench-smoke bench-ideas bench-voting bench-notifications bench-reporting clean
+.PHONY: run test unit venv node infra provision migrate contract deploy-monitoring screenshots bench bench-smoke bench-ideas bench-voting bench-notifications bench-reporting clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,10 +24,11 @@ $(CHECKOV_STAMP): Makefile
 
 venv: $(STAMP) $(CHECKOV_STAMP)
 
-# The browser tests' npm packages (axe-core, playwright-core), exactly as package-lock.json pins them.
-# No browser download: the tests drive Debian's Chromium (scripts/ensure_infra.sh installs it).
+# The tests' npm packages (the official AsyncAPI parser; axe-core and playwright-core for the browser
+# tests), exactly as package-lock.json pins them, no install scripts. No browser download: the tests
+# drive Debian's Chromium (scripts/ensure_infra.sh installs it).
 $(NODE_STAMP): package.json package-lock.json
-	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	@touch $(NODE_STAMP)
 
 node: $(NODE_STAMP)
@@ -36,7 +36,11 @@ node: $(NODE_STAMP)
 infra:
 	@bash scripts/ensure_infra.sh
 
-migrate: venv infra
+## Broker users, permissions and database roles of every service (idempotent; `make run` does it too).
+provision: venv infra
+	$(BIN)/smartcity provision --subscriber city-portal
+
+migrate: provision
 	$(BIN)/smartcity migrate
 
 ## Start every service with demo data; Ctrl-C stops them all.
@@ -56,7 +60,7 @@ screenshots: venv node infra
 		tests/reporting/test_dashboard.py tests/notifications/test_pages.py -k "axe or opt_in_mail"
 
 ## Pure unit tests only: domain rules and every use case against in-memory fakes (no broker, no database).
-unit: venv
+unit: venv node
 	$(BIN)/nameko test --suppress-nameko-eventlet-notification -q tests -m "not integration"
 
 ## Regenerate docs/events from the marshmallow schemas.

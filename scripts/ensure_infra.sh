@@ -2,7 +2,8 @@
 # Makes sure PostgreSQL and RabbitMQ answer on their configured host/port.
 # Starts them when installed but stopped; installs them with apt when running as root
 # on Debian/Ubuntu and they are missing; otherwise stops with a message saying what to do.
-# Also installs the test tools promtool (Debian's prometheus), headless Chromium and kubectl.
+# Also installs the test tools promtool (Debian's prometheus), headless Chromium, kubectl and Node.js
+# (for the official AsyncAPI parser).
 set -euo pipefail
 
 PG_HOST=${SMARTCITY_PG_HOST:-127.0.0.1}
@@ -91,11 +92,12 @@ ensure_test_tools() {
   local missing=()
   command -v promtool >/dev/null || missing+=(prometheus)
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+  command -v npm >/dev/null || missing+=(nodejs npm)
   ((${#missing[@]})) || return 0
   if can_apt; then
     without_service_start apt_install --no-install-recommends "${missing[@]}"
   else
-    say "missing ${missing[*]} (promtool and headless Chromium for the reporting tests): apt-get install ${missing[*]}"
+    say "missing ${missing[*]} (promtool, headless Chromium and Node.js for the tests): apt-get install ${missing[*]}"
   fi
 }
 

@@ -1,7 +1,9 @@
 """`make run`: every service with demo data, until Ctrl-C.
 
-Applies migrations, starts each service as its own process (as in production), waits until
-each is ready, loads the demo data once, prints URLs and a development token per role.
+Creates the broker users and database roles (shared.provision), applies migrations as each
+database's owner, starts each service as its own process under its own identities (as in
+production), waits until each is ready, loads the demo data once, prints URLs and a development
+token per role.
 """
 import importlib
 import json
@@ -13,9 +15,10 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from scripts import smtp_sink
-from shared import config, registry
+from shared import config, identities, provision, registry
 from shared.auth import ROLES, mint
 from shared.amqp import Publisher
 from shared.db import Pool
@@ -28,6 +31,8 @@ SERVICES = list(registry.services())
 # The notifications service's default SMTP server: a sink whose mails a person can read.
 MAILDIR, SMTP_PORT, MAIL_PAGE_PORT = ROOT / "var" / "mail", 1025, 8025
 EMITTERS = {service_of(event_type) for event_type in CATALOGUE}
+# The outside subscriber of the README's example (docs/examples/subscribe.py): a read-only user.
+EXAMPLE_SUBSCRIBER = "city-portal"
 
 
 def url_of(service):
@@ -95,8 +100,13 @@ def load_demo(secret, tokens):
 
 def main():
     settings = {name: config.load(name) for name in SERVICES}
+    amqp_uri = config.env("AMQP_URI", config.DEFAULT_AMQP_URI)
+    provision.broker(amqp_uri, [EXAMPLE_SUBSCRIBER])
+    for name in SERVICES:
+        provision.service_database(name, settings[name])
     # A service whose database is new missed the events published before it existed.
-    joined = [name for name in SERVICES if "0001" in " ".join(migrate(name, settings[name].database_url))]
+    joined = [name for name in SERVICES
+              if "0001" in " ".join(migrate(name, settings[name].migration_database_url))]
     env = dict(os.environ)  # logs: JSON lines (SMARTCITY_LOG_FORMAT=text for plain ones)
     processes = {name: subprocess.Popen([sys.executable, "-m", "shared.runner", name], env=env, cwd=ROOT)
                  for name in SERVICES}
@@ -138,8 +148,11 @@ def main():
         for path, what in registry.spec(name).start_paths:
             print(f"  {'':<14} {base}{path}   ({what})")
     print(f"  mail sink      http://127.0.0.1:{MAIL_PAGE_PORT}/   (SMTP 127.0.0.1:{SMTP_PORT}; files in {MAILDIR})")
-    print("\n  RabbitMQ       amqp://guest:guest@127.0.0.1:5672/  exchanges: " +
-          ", ".join(f"{name}.events" for name in SERVICES if name in EMITTERS))
+    subscriber, broker = identities.subscriber_user(EXAMPLE_SUBSCRIBER), urlsplit(amqp_uri)
+    print(f"\n  RabbitMQ       {broker.hostname}:{broker.port or 5672} vhost {provision.vhost_of(amqp_uri)}"
+          "  exchanges: " + ", ".join(f"{name}.events" for name in SERVICES if name in EMITTERS))
+    print(f"                 every service as its own user; for the README's subscriber example: user"
+          f" {subscriber}, password {identities.local_password(subscriber)}")
     print("\nDevelopment tokens (valid 24 hours; `smartcity token --sub ID --roles R` mints more):")
     for role, token in tokens.items():
         print(f"  {role:<13} {token}")

@@ -2,7 +2,9 @@
 and the consumers' retry/park path.
 
 Messages of a batch are published back to back and their confirmations awaited once, so a
-batch costs one round trip to the broker, not one per message.
+batch costs one round trip to the broker, not one per message. Every message carries the AMQP
+`user_id` of the connection: RabbitMQ refuses it unless it is the user who logged in, so
+consumers know who published it (shared.identities).
 """
 import logging
 import threading
@@ -19,6 +21,11 @@ class NotConfirmed(Exception):
     """The broker refused (nack) or did not confirm a publish in time; nothing may be acked."""
 
 
+def user_of_uri(amqp_uri):
+    """The broker user an AMQP URI logs in as (kombu's default `guest` when it names none)."""
+    return Connection(amqp_uri).userid
+
+
 def event_exchange(name):
     return Exchange(name, type="topic", durable=True)
 
@@ -26,6 +33,7 @@ def event_exchange(name):
 class Publisher:
     def __init__(self, amqp_uri):
         self._connection = Connection(amqp_uri, connect_timeout=5, heartbeat=0)
+        self.user_id = user_of_uri(amqp_uri)
         self._lock = threading.Lock()  # green under eventlet: one batch on the channel at a time
         self._producer = None
 
@@ -71,6 +79,7 @@ class Publisher:
                         message["body"], exchange=message.get("exchange", ""), routing_key=message["routing_key"],
                         content_type=message["content_type"], content_encoding="utf-8", delivery_mode=2,
                         headers=message.get("headers") or {}, message_id=message.get("message_id"), retry=False,
+                        user_id=self.user_id,
                     )
                     self._next_tag += 1
                     self._unconfirmed.add(self._next_tag)

@@ -1,5 +1,6 @@
 """`smartcity` command: operator and developer tasks.
 
+  smartcity provision [--subscriber NAME]  create the broker users and database roles (idempotent)
   smartcity migrate [SERVICE ...]          apply pending migrations (default: every service)
   smartcity token --sub ID --roles R[,R]   mint an HS256 development token
   smartcity dlq list SERVICE               show parked (dead-lettered) messages
@@ -19,11 +20,39 @@ import sys
 from shared import config, registry
 
 
+def _provision(args):
+    from shared import identities, provision
+
+    uri = config.env("AMQP_URI", config.DEFAULT_AMQP_URI)
+    subscribers = args.subscriber or ()
+    if args.show:
+        users = [identities.subscriber_user(subscriber.partition(":")[0]) for subscriber in subscribers]
+        for user, configure, write, read, topics in identities.permission_table(users):
+            print(f"{user}\n  configure {configure}\n  write     {write}\n  read      {read}")
+            for exchange, topic_write, topic_read in topics:
+                print(f"  topic {exchange}: write {topic_write}  read {topic_read}")
+        return 0
+    if args.definitions:
+        print(json.dumps(provision.definitions(provision.vhost_of(uri), provision.passwords(subscribers)),
+                         indent=2))
+        return 0
+    provision.broker(uri, subscribers)
+    print(f"RabbitMQ vhost {provision.vhost_of(uri)}: users {', '.join(provision.passwords(subscribers))}"
+          " with their permissions")
+    for service in registry.services():
+        provision.service_database(service)
+        print(f"{service}: database and roles in place")
+    return 0
+
+
 def _migrate(args):
     from shared.migrate import migrate
 
     for service in args.services or registry.services():
-        applied = migrate(service, config.database_url_for(service))
+        url = config.load(service).migration_database_url
+        if url is None:
+            raise ValueError(f"set SMARTCITY_{service.upper()}_MIGRATION_DATABASE_URL (the owner role's URL)")
+        applied = migrate(service, url)
         print(f"{service}: {len(applied)} migration(s) applied" + (f" ({', '.join(applied)})" if applied else ""))
     return 0
 
@@ -40,7 +69,7 @@ def _token(args):
 def _dlq(args):
     from shared import dead_letters
 
-    uri = config.env("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+    uri = config.load(args.service).amqp_uri  # its own queue, and replayed copies under its own user
     if args.action == "list":
         parked = dead_letters.list_parked(uri, args.service)
         if args.json:
@@ -63,8 +92,9 @@ def _replay(args):
     from shared.db import Pool
     from shared.outbox import replay
 
-    pool = Pool(config.database_url_for(args.service), 1)
-    publisher = Publisher(config.env("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"))
+    settings = config.load(args.service)  # its events go out under its own user, or nobody accepts them
+    pool = Pool(settings.database_url, 1)
+    publisher = Publisher(settings.amqp_uri)
     try:
         count = replay(pool, publisher, args.type)
     finally:
@@ -93,6 +123,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="smartcity", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("provision", help="create the broker users, permissions and database roles (idempotent)")
+    p.add_argument("--subscriber", action="append", metavar="NAME[:PASSWORD]",
+                   help="also an outside subscriber's read-only user sub-NAME (no password: its development one)")
+    p.add_argument("--definitions", action="store_true", help="only print the RabbitMQ definitions to import")
+    p.add_argument("--show", action="store_true", help="only print who may do what on the broker")
+    p.set_defaults(func=_provision)
 
     p = sub.add_parser("migrate", help="apply pending database migrations")
     p.add_argument("services", nargs="*", metavar="SERVICE", help=f"any of {', '.join(registry.services())}")

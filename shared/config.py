@@ -2,16 +2,23 @@
 
 Every setting has one name, `SMARTCITY_<NAME>`; per-service settings are
 `SMARTCITY_<SERVICE>_<NAME>` (for example `SMARTCITY_IDEAS_DATABASE_URL`).
+Each service has identities of its own (shared.identities): its broker user and, in
+PostgreSQL, a runtime role and an owner role for migrations. With `SMARTCITY_ENV=production`
+a service refuses every local default that would let anyone in: development secrets and the
+development passwords of those identities.
 """
 import os
 from dataclasses import dataclass, field
 
 from nameko.extensions import DependencyProvider
 
-from shared import registry
+from shared import identities, registry
 
 DEV_JWT_SECRET = "dev-secret-change-me"
 ENVIRONMENTS = ("development", "production")
+DEV_PSEUDONYM_KEY = "dev-pseudonym-key-change-me"
+DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
+DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432"
 
 
 def env(name, default=None):
@@ -29,8 +36,9 @@ def _floats(text):
 @dataclass(frozen=True)
 class Settings:
     service: str
-    amqp_uri: str
-    database_url: str
+    amqp_uri: str  # as the service's own broker user
+    database_url: str  # as its runtime role
+    migration_database_url: str | None  # as its owner role; None: migrations are not this process's job
     http_address: str
     jwt_secret: str
     jwt_jwks_url: str | None
@@ -48,6 +56,7 @@ class Settings:
     trusted_proxies: tuple = ()  # networks whose X-Forwarded-For names the client (the ingress)
     http_header_timeout: float = 10.0  # request line and headers must arrive within this
     http_read_timeout: float = 30.0  # a silent socket (and a request body) is given up after this
+    pseudonym_key: str = DEV_PSEUDONYM_KEY
 
     def nameko_config(self):
         return {
@@ -58,18 +67,65 @@ class Settings:
         }
 
 
-def database_url_for(service):
-    base = env("PG_URL", "postgresql://postgres@127.0.0.1:5432")
-    return service_env(service, "DATABASE_URL", f"{base.rstrip('/')}/smartcity_{service}")
+def _own(service, name):
+    return os.environ.get(f"SMARTCITY_{service.upper()}_{name}")
+
+
+def amqp_uri_for(service):
+    """SMARTCITY_<SERVICE>_AMQP_URI; else the broker and vhost of SMARTCITY_AMQP_URI as the user
+    named after the service, with its development password."""
+    return _own(service, "AMQP_URI") or identities.with_credentials(
+        env("AMQP_URI", DEFAULT_AMQP_URI), service, identities.local_password(service))
+
+
+def database_urls_for(service):
+    """(runtime, migration) URLs: SMARTCITY_<SERVICE>_DATABASE_URL and _MIGRATION_DATABASE_URL.
+
+    By default database smartcity_<service> on SMARTCITY_PG_URL's server as the roles
+    smartcity_<service>_app and smartcity_<service>_owner with their development passwords. With
+    only DATABASE_URL set, migrations use it too (one role for both, outside production).
+    In production the migration URL is only ever the one configured: None without it.
+    """
+    runtime, migration = _own(service, "DATABASE_URL"), _own(service, "MIGRATION_DATABASE_URL")
+    if runtime is None:
+        runtime, default_migration = identities.database_urls(env("PG_URL", DEFAULT_PG_URL), f"smartcity_{service}")
+        migration = migration or default_migration
+    if migration is None and env("ENV", "development") != "production":
+        migration = runtime
+    return runtime, migration
+
+
+def _uses_local_password(url):
+    user, password = identities.user_of(url), identities.password_of(url)
+    if url.startswith("amqp") and user in (None, "guest"):
+        return True  # RabbitMQ's guest (kombu's default without a user)
+    return user is not None and password == identities.local_password(user)
+
+
+def _local_defaults(settings):
+    """The settings of a production service that still hold a development default."""
+    found = []
+    if settings.jwt_secret == DEV_JWT_SECRET and not settings.jwt_jwks_url:
+        found.append("SMARTCITY_JWT_JWKS_URL or SMARTCITY_JWT_SECRET")
+    if settings.pseudonym_key == DEV_PSEUDONYM_KEY:
+        found.append(f"SMARTCITY_[{settings.service.upper()}_]PSEUDONYM_KEY")
+    prefix = f"SMARTCITY_{settings.service.upper()}_"
+    for name, url in (("AMQP_URI", settings.amqp_uri), ("DATABASE_URL", settings.database_url),
+                      ("MIGRATION_DATABASE_URL", settings.migration_database_url)):
+        if url is not None and _uses_local_password(url):
+            found.append(prefix + name)
+    return found
 
 
 def load(service):
     """Settings of one service, read from the environment now."""
     spec = registry.spec(service)
+    database_url, migration_database_url = database_urls_for(service)
     settings = Settings(
         service=service,
-        amqp_uri=service_env(service, "AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"),  # the Deployments set it so
-        database_url=database_url_for(service),
+        amqp_uri=amqp_uri_for(service),
+        database_url=database_url,
+        migration_database_url=migration_database_url,
         http_address=service_env(service, "HTTP_ADDRESS", f"0.0.0.0:{spec.port}"),
         jwt_secret=env("JWT_SECRET", DEV_JWT_SECRET),
         jwt_jwks_url=env("JWT_JWKS_URL"),
@@ -87,7 +143,13 @@ def load(service):
         trusted_proxies=tuple(part.strip() for part in env("TRUSTED_PROXIES", "").split(",") if part.strip()),
         http_header_timeout=float(env("HTTP_HEADER_TIMEOUT_SECONDS", "10")),
         http_read_timeout=float(env("HTTP_READ_TIMEOUT_SECONDS", "30")),
+        pseudonym_key=service_env(service, "PSEUDONYM_KEY", DEV_PSEUDONYM_KEY),
     )
+    if identities.user_of(settings.amqp_uri) != service:
+        # The broker stamps every message with its publisher; consumers accept events only from
+        # their owner, so under any other user this service's events would all be refused.
+        raise RuntimeError(f"{service} must connect to RabbitMQ as the user {service!r}, not "
+                           f"{identities.user_of(settings.amqp_uri)!r} (SMARTCITY_{service.upper()}_AMQP_URI)")
     _check_environment(settings)
     return settings
 
@@ -115,6 +177,9 @@ def _check_environment(settings):
                 if not getattr(settings, f"jwt_{name}")]
     if missing:
         raise RuntimeError(f"SMARTCITY_ENV=production needs {', '.join(missing)}")
+    defaults = _local_defaults(settings)
+    if defaults:
+        raise RuntimeError(f"SMARTCITY_ENV=production refuses development defaults; set your own {', '.join(defaults)}")
 
 
 def settings_of(container):

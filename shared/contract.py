@@ -12,6 +12,7 @@ from apispec.ext.marshmallow import OpenAPIConverter
 
 from shared.envelope import CONTENT_TYPE, SCHEMA_VERSION, SPECVERSION, dataschema_of, exchange_of, source_of
 from shared.events import CATALOGUE
+from shared.identities import owned_types, owners
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "events"
 _converter = OpenAPIConverter(openapi_version="3.1.0", schema_name_resolver=lambda schema: None, spec=None)
@@ -44,12 +45,18 @@ def event_schema(event_type):
     }
 
 
+def _owner_table():
+    rows = [f"| `{exchange}` | `{owner}` | {', '.join(owned_types(owner))} |" for exchange, owner in owners().items()]
+    return "\n".join(["| exchange | owner (publishing user) | event types |", "|---|---|---|", *rows])
+
+
 def asyncapi():
     channels, messages = {}, {}
     for event_type, (service, cls) in CATALOGUE.items():
         exchange = exchange_of(service)
         channels[f"{exchange}/{event_type}"] = {
-            "description": f"{event_type} events from the {service} service; routing key `{event_type}`.",
+            "description": f"{event_type} events from the {service} service; routing key `{event_type}`. "
+                           f"Published only by the broker user `{service}`, the exchange's owner (AMQP user_id).",
             "bindings": {"amqp": {
                 "is": "routingKey",
                 "exchange": {"name": exchange, "type": "topic", "durable": True, "autoDelete": False, "vhost": "/"},
@@ -58,11 +65,12 @@ def asyncapi():
             "subscribe": {
                 "operationId": f"receive{event_type}",
                 "summary": _describe(cls).splitlines()[0],
-                "bindings": {"amqp": {"deliveryMode": 2, "ack": True, "bindingVersion": "0.2.0"}},
+                "bindings": {"amqp": {"userId": service, "deliveryMode": 2, "ack": True, "bindingVersion": "0.2.0"}},
                 "message": {"$ref": f"#/components/messages/{event_type}"},
             },
         }
         messages[event_type] = {
+            "messageId": event_type,
             "name": event_type,
             "title": event_type,
             "contentType": CONTENT_TYPE,
@@ -71,6 +79,7 @@ def asyncapi():
         }
     return {
         "asyncapi": "2.6.0",
+        "id": "urn:smartcity:events",
         "info": {
             "title": "SmartCity participation events",
             "version": f"{SCHEMA_VERSION}.0.0",
@@ -78,14 +87,42 @@ def asyncapi():
                 "Every event is a CloudEvents 1.0 structured-mode JSON envelope published to the emitting "
                 "service's durable topic exchange `<service>.events`, with the event type as routing key and "
                 "the event id as AMQP message-id. Delivery is at-least-once: deduplicate on `id`. "
-                "Within a version, changes are additive only: ignore fields you do not know."
+                "Within a version, changes are additive only: ignore fields you do not know.\n\n"
+                "Only an event's owner publishes it. Each exchange has one owner, a broker user that alone may "
+                "publish to it; every message carries the AMQP `user_id` of its publisher, which RabbitMQ "
+                "verifies against the user who logged in. Accept an event only when `user_id` is the owner of "
+                "its exchange and its `source` is `/smartcity/<owner>`:\n\n" + _owner_table() + "\n\n"
+                "Outside subscribers get a read-only user `sub-<name>` that may declare, bind and read queues "
+                "named `sub-<name>.*` and publish nothing."
             ),
+            "contact": {"name": "SmartCity participation platform", "url": "https://smartcity.invalid/beteiligung",
+                        "email": "beteiligung@smartcity.invalid"},
+            "license": {"name": "Not licensed yet: the project has chosen no licence"},
         },
-        "servers": {"local": {"url": "127.0.0.1:5672", "protocol": "amqp", "protocolVersion": "0.9.1"}},
+        "tags": [{"name": "cloudevents", "description": "CloudEvents 1.0 structured JSON envelopes"},
+                 {"name": "smartcity", "description": "citizen participation in Smart City municipalities"}],
+        "servers": {"local": {
+            "url": "127.0.0.1:5672", "protocol": "amqp", "protocolVersion": "0.9.1",
+            "description": "the broker of `make run`; vhost `/`", "security": [{"brokerUser": []}],
+        }},
         "defaultContentType": CONTENT_TYPE,
         "channels": channels,
-        "components": {"messages": messages},
+        "components": {
+            "messages": messages,
+            "securitySchemes": {"brokerUser": {
+                "type": "userPassword",
+                "description": "A broker user of your own: `sub-<name>` for an outside subscriber (read-only).",
+            }},
+        },
     }
+
+
+class _Dumper(yaml.SafeDumper):
+    """Multi-line text (the description with its owner table) as a literal block, as written."""
+
+
+_Dumper.add_representer(str, lambda dumper, text: dumper.represent_scalar(
+    "tag:yaml.org,2002:str", text, style="|" if "\n" in text else None))
 
 
 def rendered():
@@ -94,7 +131,7 @@ def rendered():
              for t in CATALOGUE}
     files[DOCS / "asyncapi.yaml"] = (
         "# Generated by `smartcity contract --write` from shared/events.py. Do not edit by hand.\n"
-        + yaml.safe_dump(asyncapi(), sort_keys=False, allow_unicode=True, width=110)
+        + yaml.dump(asyncapi(), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=110)
     )
     return files
 

@@ -1,7 +1,8 @@
 """Retry with backoff, then park: failed events wait in `<service>.dead-letter` for an operator.
 
 A message is acknowledged only after its retry copy or parked copy is confirmed by the broker,
-so a failing handler never loses it.
+so a failing handler never loses it. Copies are published by the consumer's own user and keep
+who published the original (identities.PUBLISHED_BY), so a replayed forgery is refused again.
 
 Topology per subscription queue Q:
   Q.retry.<ms>ms  one per backoff step, TTL <ms>, dead-letters back into Q
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from kombu import Connection, Queue
 
 from shared.envelope import CONTENT_TYPE
+from shared.identities import PUBLISHED_BY
 
 ATTEMPTS = "x-smartcity-attempts"
 ORIGINAL_QUEUE = "x-smartcity-original-queue"
@@ -48,14 +50,16 @@ def _copy(message, headers):
     )
 
 
-def schedule_retry(publisher, message, queue_name, delay_seconds, attempts):
+def schedule_retry(publisher, message, queue_name, delay_seconds, attempts, published_by):
     queue = retry_queue(queue_name, delay_seconds)
-    publisher.publish(routing_key=queue.name, declare=[queue], **_copy(message, {ATTEMPTS: attempts}))
+    headers = {ATTEMPTS: attempts, PUBLISHED_BY: published_by or ""}
+    publisher.publish(routing_key=queue.name, declare=[queue], **_copy(message, headers))
 
 
-def park(publisher, message, service, queue_name, reason, error, attempts):
+def park(publisher, message, service, queue_name, reason, error, attempts, published_by):
     queue = dead_letter_queue(service)
     headers = {
+        PUBLISHED_BY: published_by or "",
         ATTEMPTS: attempts,
         ORIGINAL_QUEUE: queue_name,
         REASON: reason,
@@ -119,7 +123,8 @@ def list_parked(amqp_uri, service):
 def replay(amqp_uri, service, message_id=None):
     """Send parked messages back to the queue they came from, with a fresh retry budget.
 
-    Replays all of them, or only the one whose message id (the event id) is given.
+    Replays all of them, or only the one whose message id (the event id) is given; `amqp_uri`
+    must be the service's own (its consumers trust only their own copies' PUBLISHED_BY).
     Returns the Parked records that were replayed.
     """
     replayed = []
@@ -133,11 +138,12 @@ def replay(amqp_uri, service, message_id=None):
             record = _parked(message)
             if message_id and record.message_id != message_id or not record.original_queue:
                 continue
-            headers = {k: v for k, v in (message.headers or {}).items() if not k.startswith("x-smartcity-")}
+            headers = {k: v for k, v in (message.headers or {}).items()
+                       if not k.startswith("x-smartcity-") or k == PUBLISHED_BY}
             producer.publish(
                 message.body, exchange="", routing_key=record.original_queue,
                 content_type=message.content_type, content_encoding="utf-8",
-                headers=headers, message_id=record.message_id or None, delivery_mode=2,
+                headers=headers, message_id=record.message_id or None, delivery_mode=2, user_id=conn.userid,
             )
             message.ack()
             replayed.append(record)

@@ -2,6 +2,9 @@
 
     apply_event = GroupCommit(record_events)   # record_events(uow, items) -> one result per item
 
+`settings` names fields of the service's Settings to hand to the function as keywords:
+GroupCommit(record_events, settings=("pseudonym_key",)) calls record_events(uow, items, pseudonym_key=…).
+
 Each worker hands its item over and waits for the transaction holding it to commit, so it
 acknowledges its message only after the effect is durable. While one batch is in the database
 the next one gathers, so batches grow with the load and a single item waits for nobody. When a
@@ -10,9 +13,12 @@ exception: retried, then dead-lettered) and the others go through.
 """
 import logging
 
+from functools import partial
+
 from eventlet.event import Event
 from nameko.extensions import DependencyProvider
 
+from shared.config import settings_of
 from shared.db import unit_of_work_provider
 
 log = logging.getLogger(__name__)
@@ -20,11 +26,14 @@ MAX_BATCH = 500
 
 
 class GroupCommit(DependencyProvider):
-    def __init__(self, commit, max_batch=MAX_BATCH):
-        self.commit = commit
+    def __init__(self, commit, max_batch=MAX_BATCH, settings=()):
+        self.function = commit
         self.max_batch = max_batch
+        self.settings = settings  # names of Settings fields handed to `commit` as keywords
 
     def setup(self):
+        values = settings_of(self.container)
+        self.commit = partial(self.function, **{name: getattr(values, name) for name in self.settings})
         self.pending = []  # (item, Event) waiting for the next batch
         self.flushing = False
 

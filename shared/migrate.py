@@ -2,6 +2,8 @@
 
 Shared tables (outbox, inbox) come from shared/migrations and are applied to every
 service's database before the service's own (the folder its ServiceSpec names).
+Run them as the database's owner role (SMARTCITY_<SERVICE>_MIGRATION_DATABASE_URL): the tables
+are its own, and the runtime role gets its rights on them by default privileges (shared.provision).
 """
 import logging
 from pathlib import Path
@@ -38,11 +40,22 @@ def ensure_database(dsn):
         conn.close()
 
 
+def _connect(dsn):
+    """A connection to the database of `dsn`, created first when missing and the role may create it
+    (a provisioned database exists already: its owner role may not create databases)."""
+    try:
+        return psycopg2.connect(dsn)
+    except psycopg2.OperationalError as exc:
+        if "does not exist" not in str(exc):
+            raise
+    ensure_database(dsn)
+    return psycopg2.connect(dsn)
+
+
 def migrate(service, dsn):
     """Apply every pending migration of `service`; returns the versions applied now."""
-    ensure_database(dsn)
     applied_now = []
-    conn = psycopg2.connect(dsn)
+    conn = _connect(dsn)
     try:
         with conn, conn.cursor() as cur:
             cur.execute(

@@ -4,15 +4,52 @@ The callee declares `@rpc(expected_exceptions=EXPECTED)`: a refusal is an answer
 nameko sends an error by class name; `call` raises the same shared.errors class again on the
 caller's side (a malformed argument as InvalidInput), and a callee that does not answer in time
 as Unavailable, so the HTTP edge maps them like any other domain error.
+
+Every call names its caller: `ServiceRpc` (an RpcProxy) sends the calling service's broker user as
+the request's AMQP user_id, which RabbitMQ refuses unless it is the user who logged in; `@rpc`
+puts it where the `Caller` dependency finds it, never taken from a header the caller could set.
+A request without user_id comes from an unknown caller.
 """
 import eventlet
+import nameko.rpc
 from marshmallow import ValidationError
 from nameko.exceptions import RemoteError
+from nameko.extensions import DependencyProvider
 
+from shared.amqp import user_of_uri
+from shared.config import settings_of
 from shared.errors import BY_NAME, DomainError, InvalidInput, Unavailable
 
 EXPECTED = (DomainError, ValidationError)
 TIMEOUT_SECONDS = 5
+_CALLER = "smartcity_rpc_caller"  # worker context key; not one nameko propagates to onward calls
+
+
+class Rpc(nameko.rpc.Rpc):
+    """nameko's RPC entrypoint, keeping the request's verified user_id as the caller."""
+
+    def unpack_message_headers(self, message):
+        data = super().unpack_message_headers(message)
+        data[_CALLER] = message.properties.get("user_id")  # overrides a header of the same name
+        return data
+
+
+rpc = Rpc.decorator
+
+
+class Caller(DependencyProvider):
+    """Injects the broker user that made the current RPC call (None: it set no user_id)."""
+
+    def get_dependency(self, worker_ctx):
+        return worker_ctx.data.get(_CALLER)
+
+
+class ServiceRpc(nameko.rpc.RpcProxy):
+    """nameko's RpcProxy, sending the calling service's broker user as each request's user_id."""
+
+    def setup(self):
+        self.options = {**self.options, "user_id": user_of_uri(settings_of(self.container).amqp_uri)}
+        super().setup()
 
 
 def _domain_error(exc):

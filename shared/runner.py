@@ -1,7 +1,8 @@
 """Run one service: `python -m shared.runner ideas`.
 
-Applies pending migrations, starts the nameko container and stops it gracefully on SIGTERM
-or SIGINT: in-flight requests finish, the outbox is flushed; after 5 s it is killed.
+Applies pending migrations (as the owner role, when this process has its URL), starts the nameko
+container (as the runtime role) and stops it gracefully on SIGTERM or SIGINT: in-flight requests
+finish, the outbox is flushed; after 5 s it is killed.
 """
 import shared.green  # noqa: F401  (must come first: eventlet and green psycopg2)
 
@@ -22,7 +23,10 @@ log = logging.getLogger("shared.runner")
 
 def run(service):
     settings = config.load(service)
-    migrate(service, settings.database_url)
+    if settings.migration_database_url:
+        migrate(service, settings.migration_database_url)
+    else:
+        log.info("%s: no migration URL here (production: a migration job applies them)", service)
     runner = ServiceRunner(settings.nameko_config())
     runner.add_service(registry.spec(service).load_class())
 

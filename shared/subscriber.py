@@ -8,16 +8,20 @@ evt-<source>-<type>--<service>.<method>, bound to <source>.events with the type 
 `@subscribe_many(routes, label)` is the same with one queue, evt-<label>--<service>.<method>,
 bound to several (source, type) routes: for a consumer of many event types (reporting), one
 queue to watch and one retry topology instead of one per type.
+
+Only an event's owner may publish it: an event whose broker-verified publisher (AMQP user_id)
+is not the service owning its type, or whose `source` is not that service, is parked at once
+("untrusted-publisher"), before any handler sees it (shared.identities).
 """
 import logging
 from functools import partial
 
-from kombu import Queue, binding
+from kombu import Exchange, Queue, binding
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer, QueueConsumer
 
-from shared import dead_letters, metrics
-from shared.amqp import Publisher, event_exchange
+from shared import dead_letters, identities, metrics
+from shared.amqp import Publisher
 from shared.config import settings_of
 from shared.envelope import EventError, exchange_of, parse_event
 
@@ -56,7 +60,8 @@ class EventSubscriber(Consumer):
         self.service = self.container.service_name
         self.retry_delays = settings.retry_delays
         self.publisher = Publisher(settings.amqp_uri)
-        bindings = [binding(event_exchange(exchange_of(source)), routing_key=event_type)
+        # passive: another service's exchange may be bound to, not declared (shared.provision makes them)
+        bindings = [binding(Exchange(exchange_of(source), type="topic", passive=True), routing_key=event_type)
                     for source, event_type in self.routes]
         self.queue = Queue(self.queue_name(self.service, self.method_name), bindings=bindings, durable=True)
         super().setup()
@@ -66,26 +71,32 @@ class EventSubscriber(Consumer):
         self.publisher.close()
 
     def handle_message(self, body, message):
+        published_by = identities.publisher_of(message.properties.get("user_id"), message.headers,
+                                               self.publisher.user_id)
         try:
             event, data = parse_event(message.body)
             if event["type"] not in self.event_types:
                 raise EventError(f"expected {' or '.join(sorted(self.event_types))}, got {event['type']}")
         except EventError as exc:
             log.warning("dead-lettering malformed message on %s: %s %s", self.queue.name, exc, exc.details)
-            self._settle(message, self._type_of(message), "dead_lettered", partial(
-                dead_letters.park, self.publisher, message, self.service, self.queue.name,
-                "malformed", f"{exc} {exc.details or ''}".strip(), 0))
+            self._park(message, self._type_of(message), "dead_lettered", "malformed",
+                       f"{exc} {exc.details or ''}".strip(), published_by)
+            return
+        refusal = identities.refusal(event, published_by)
+        if refusal:
+            log.warning("dead-lettering an event from a non-owner on %s: %s", self.queue.name, refusal)
+            self._park(message, event["type"], "refused", "untrusted-publisher", refusal, published_by)
             return
         event = {**event, "data": data}
         try:
             self.container.spawn_worker(
                 self, (event,), {}, context_data={},
-                handle_result=partial(self.handle_result, message, event["type"]),
+                handle_result=partial(self.handle_result, message, event["type"], published_by),
             )
         except ContainerBeingKilled:
             self.queue_consumer.requeue_message(message)
 
-    def handle_result(self, message, event_type, worker_ctx, result=None, exc_info=None):
+    def handle_result(self, message, event_type, published_by, worker_ctx, result=None, exc_info=None):
         if exc_info is None:
             outcome = "duplicate" if result is False else "applied"
             self._settle(message, event_type, outcome, None)
@@ -95,14 +106,18 @@ class EventSubscriber(Consumer):
         if attempts <= len(self.retry_delays):
             delay = self.retry_delays[attempts - 1]
             log.warning("%s failed (attempt %d), retrying in %ss: %s", self.queue.name, attempts, delay, error)
-            action = partial(dead_letters.schedule_retry, self.publisher, message, self.queue.name, delay, attempts)
+            action = partial(dead_letters.schedule_retry, self.publisher, message, self.queue.name, delay, attempts,
+                             published_by=published_by)
             self._settle(message, event_type, "retried", action)
         else:
             log.error("%s failed %d times, parking: %s", self.queue.name, attempts, error)
-            action = partial(dead_letters.park, self.publisher, message, self.service, self.queue.name,
-                             "handler-failed", error, attempts)
-            self._settle(message, event_type, "dead_lettered", action)
+            self._park(message, event_type, "dead_lettered", "handler-failed", error, published_by, attempts)
         return result, exc_info
+
+    def _park(self, message, event_type, outcome, reason, error, published_by, attempts=0):
+        self._settle(message, event_type, outcome, partial(
+            dead_letters.park, self.publisher, message, self.service, self.queue.name, reason, error, attempts,
+            published_by=published_by))
 
     def _type_of(self, message):
         """The metric label of a malformed message: its routing key when it is one of ours."""

@@ -1,11 +1,14 @@
 """Test set-up. `make test` runs pytest under `nameko test`, which monkey-patches eventlet first.
 
 Integration and end-to-end tests use the real PostgreSQL and RabbitMQ (a database of their own,
-smartcity_<service>_test) and start the real nameko services in this process.
+smartcity_<service>_test, with its owner and runtime roles) and start the real nameko services in
+this process, each as its own broker user (created here on the test vhost, as `make run` does).
 """
 import shared.green  # noqa: F401  (green psycopg2; eventlet is already patched)
 
 import os  # noqa: E402
+
+from shared import identities  # noqa: E402
 
 # SMARTCITY_TEST_SLOT=N (default 0) gives a second checkout on the same machine its own
 # databases, vhost and ports, so two test runs can go on side by side.
@@ -24,9 +27,15 @@ TEST_ENV = {
     # Every test comes from 127.0.0.1: limits are on only in tests/security/test_rate_limits.py.
     "SMARTCITY_RATE_LIMITS": "off",
 }
+# The admin that makes the test databases and roles (shared.provision reads it too).
+PG_URL = os.environ.setdefault("SMARTCITY_PG_URL", "postgresql://postgres@127.0.0.1:5432")
+# The README's outside subscriber (docs/examples/subscribe.py), a read-only user on the test vhost.
+SUBSCRIBER = identities.subscriber_user("city-portal")
 for _name, _n in SERVICES.items():
-    TEST_ENV[f"SMARTCITY_{_name.upper()}_DATABASE_URL"] = (
-        f"postgresql://postgres@127.0.0.1:5432/smartcity_{_name}_test{SUFFIX}")
+    # roles smartcity_<service>_test[_N]_app / _owner: a slot's roles are its own
+    _runtime, _migration = identities.database_urls(PG_URL, f"smartcity_{_name}_test{SUFFIX}")
+    TEST_ENV[f"SMARTCITY_{_name.upper()}_DATABASE_URL"] = _runtime
+    TEST_ENV[f"SMARTCITY_{_name.upper()}_MIGRATION_DATABASE_URL"] = _migration
     TEST_ENV[f"SMARTCITY_{_name.upper()}_HTTP_ADDRESS"] = f"127.0.0.1:{18000 + 100 * SLOT + _n}"
 for _key, _value in TEST_ENV.items():
     os.environ.setdefault(_key, _value)
@@ -46,8 +55,14 @@ def _test_vhost_uri():
 
 
 def pytest_collection_modifyitems(config, items):
-    """Ask the broker for the test vhost only when a selected test talks to it: `make unit` stays offline."""
+    """Ask the broker for the test vhost only when a selected test talks to it: `make unit` stays offline.
+
+    The test vhost gets the services' users and the example subscriber's (shared.provision).
+    """
     if any(item.get_closest_marker("integration") for item in items):
+        from shared import provision
+
         os.environ.setdefault("SMARTCITY_AMQP_URI", _test_vhost_uri())
+        provision.broker(os.environ["SMARTCITY_AMQP_URI"], [SUBSCRIBER])
 
 pytest_plugins = ["tests.fixtures", "tests.reporting.fixtures"]

@@ -1,9 +1,11 @@
 """Fixtures on the real broker and database."""
+import dataclasses
 import json
 import signal
 import subprocess
 import sys
 import time
+import uuid
 
 import psycopg2
 import pytest
@@ -11,7 +13,7 @@ import requests
 from kombu import Connection, Exchange, Queue
 from nameko.containers import ServiceContainer
 
-from shared import config
+from shared import config, identities, provision
 from shared.auth import mint
 from shared.envelope import CONTENT_TYPE, exchange_of, make_event
 from shared.migrate import migrate
@@ -43,15 +45,25 @@ def sigterm_when(service, env, ready, timeout=30):
 
 
 def fresh_database(settings):
-    """Drop the service's test database and migrate a new one; returns its URL."""
+    """Drop the service's test database, provision a new one with its two roles and migrate it as the
+    owner; returns the owner's URL, for the tests' own SQL (which also empties tables)."""
     name = settings.database_url.rsplit("/", 1)[1]
-    admin = psycopg2.connect(settings.database_url.rsplit("/", 1)[0] + "/postgres")
+    admin = psycopg2.connect(config.env("PG_URL").rstrip("/") + "/postgres")
     admin.autocommit = True
     with admin.cursor() as cur:
         cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.close()
-    migrate(settings.service, settings.database_url)
-    return settings.database_url
+    provision.service_database(settings.service, settings)
+    migrate(settings.service, settings.migration_database_url)
+    return settings.migration_database_url
+
+
+def other_database(settings, suffix):
+    """The service's settings on a database of its own, `<test database><suffix>`, with the same roles."""
+    def moved(url):
+        return f"{url}{suffix}"
+    return dataclasses.replace(settings, database_url=moved(settings.database_url),
+                               migration_database_url=moved(settings.migration_database_url))
 
 
 def sql_runner(database_url, tables):
@@ -296,20 +308,66 @@ def tap(amqp_uri):
         conn.release()
 
 
-@pytest.fixture
-def publish_event(amqp_uri):
-    """Publish an event (or raw bytes) to a service's exchange as the outbox would."""
-    conn = Connection(amqp_uri, transport_options={"confirm_publish": True})
-    producer = conn.Producer()
+def broker_uri(user, amqp_uri=None):
+    """The test vhost as `user` (a service or an outside subscriber) with its development password."""
+    return identities.with_credentials(amqp_uri or config.env("AMQP_URI"), user, identities.local_password(user))
 
-    def publish(service, event_type, data=None, *, envelope=None, raw=None, content_type=CONTENT_TYPE):
+
+class RpcFailed(Exception):
+    """The callee answered with an error: `exc_type` names it, as nameko's RemoteError does."""
+
+    def __init__(self, error):
+        super().__init__(error.get("value"))
+        self.exc_type = error.get("exc_type")
+
+
+def rpc_call(amqp_uri, service, method, *args, user_id=..., headers=None, timeout=10):
+    """`service.method(*args)` over nameko's RPC as a plain AMQP client logged in with `amqp_uri`,
+    sending that user as the request's user_id (or `user_id`; None: none). Raises RpcFailed."""
+    replies = []
+    with Connection(amqp_uri) as conn:
+        key = str(uuid.uuid4())
+        queue = Queue(f"rpc.reply-{conn.userid}-{key}", Exchange("nameko-rpc", "topic", passive=True),
+                      routing_key=key, exclusive=True, auto_delete=True)
+        with conn.Consumer(queue, callbacks=[lambda body, message: (replies.append(body), message.ack())]):
+            properties = {} if user_id is None else {"user_id": conn.userid if user_id is ... else user_id}
+            conn.Producer().publish({"args": list(args), "kwargs": {}}, exchange="nameko-rpc",
+                                    routing_key=f"{service}.{method}", reply_to=key, correlation_id=key,
+                                    serializer="json", headers=headers or {}, retry=False, **properties)
+            deadline = time.monotonic() + timeout
+            while not replies and time.monotonic() < deadline:
+                try:
+                    conn.drain_events(timeout=0.2)
+                except (TimeoutError, OSError):
+                    pass
+    assert replies, f"no answer from {service}.{method} within {timeout}s"
+    if replies[0].get("error"):
+        raise RpcFailed(replies[0]["error"])
+    return replies[0]["result"]
+
+
+@pytest.fixture
+def publish_event():
+    """Publish an event (or raw bytes) to a service's exchange as the outbox would: as that service's
+    user, with its user_id. `as_user` (a URI) and `user_id` publish as someone else, `queue` straight
+    into one queue through the default exchange."""
+    connections = {}
+
+    def publish(service, event_type, data=None, *, envelope=None, raw=None, content_type=CONTENT_TYPE,
+                as_user=None, user_id=..., queue=None):
+        uri = as_user or config.amqp_uri_for(service)
+        if uri not in connections:
+            connections[uri] = Connection(uri, transport_options={"confirm_publish": True})
+        conn = connections[uri]
         if raw is None:
             envelope = envelope or make_event(service, event_type, data)
             raw = json.dumps(envelope)
-        exchange = Exchange(exchange_of(service), "topic", durable=True)
-        producer.publish(raw, exchange=exchange, routing_key=event_type, content_type=content_type,
-                         content_encoding="utf-8", declare=[exchange], delivery_mode=2)
+        properties = {} if user_id is None else {"user_id": conn.userid if user_id is ... else user_id}
+        conn.Producer().publish(raw, exchange="" if queue else exchange_of(service), routing_key=queue or event_type,
+                                content_type=content_type, content_encoding="utf-8", delivery_mode=2,
+                                retry=False, **properties)
         return envelope
 
     yield publish
-    conn.release()
+    for conn in connections.values():
+        conn.release()

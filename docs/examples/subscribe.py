@@ -7,20 +7,26 @@ from kombu import Connection, Exchange, Queue, binding
 def subscribe(amqp_uri, queue_name, routes, handle, max_messages=None, idle_timeout=None):
     """Call `handle(event)` for each event of `routes`, a list of (exchange, routing key) pairs.
 
-    The queue is durable and named, so events published while this subscriber is down wait for
-    it. A message is acknowledged only after `handle` returns; if it raises, the broker delivers
-    the message again. Delivery is at-least-once: deduplicate on event["id"].
+    Log in as your own read-only user `sub-<name>`; your queue must be named `sub-<name>.<anything>`.
+    It is durable, so events published while this subscriber is down wait for it. A message is
+    acknowledged only after `handle` returns; if it raises, the broker delivers it again. Delivery is
+    at-least-once: deduplicate on event["id"]. Only the owner of `<service>.events`, the broker user
+    `<service>`, may publish there, and the broker vouches for the publisher's `user_id`: anything
+    else is skipped.
     """
-    bindings = [binding(Exchange(exchange, type="topic", durable=True), routing_key=key) for exchange, key in routes]
+    # passive: the exchanges exist already, and a subscriber may bind to them, not declare them
+    bindings = [binding(Exchange(exchange, type="topic", passive=True), routing_key=key) for exchange, key in routes]
     queue = Queue(queue_name, bindings=bindings, durable=True)
     received = 0
 
     def on_message(message):
         nonlocal received
         event = json.loads(message.body)  # a CloudEvents 1.0 envelope; the payload is event["data"]
-        handle(event)
+        owner = message.delivery_info["exchange"].removesuffix(".events")
+        if message.properties.get("user_id") == owner and event["source"] == f"/smartcity/{owner}":
+            handle(event)
+            received += 1
         message.ack()
-        received += 1
 
     with Connection(amqp_uri) as connection:
         with connection.Consumer(queue, on_message=on_message, prefetch_count=50):
@@ -30,8 +36,8 @@ def subscribe(amqp_uri, queue_name, routes, handle, max_messages=None, idle_time
 
 if __name__ == "__main__":
     subscribe(
-        "amqp://guest:guest@127.0.0.1:5672/",
-        "city-portal.ideas",
+        "amqp://sub-city-portal:sub-city-portal-local-password@127.0.0.1:5672/",
+        "sub-city-portal.ideas",
         [("ideas.events", "IdeaPublished"), ("ideas.events", "MilestoneReached"), ("voting.events", "PilotApproved")],
         lambda event: print(event["type"], event["subject"], event["data"]),
     )

@@ -1,12 +1,11 @@
 """The ideas service's nameko entrypoints: HTTP, RPC, events and timers, each translated into a
 command for a use case (services/ideas/use_cases.py) and its result into the answer."""
-from nameko.rpc import rpc
-
 from shared.auth import Principal
 from shared.db import UnitOfWorkProvider
+from shared.identities import is_service
 from shared.ops import OpsEndpoints
 from shared.ratelimit import Limits
-from shared.rpc import EXPECTED
+from shared.rpc import EXPECTED, Caller, rpc
 from shared.subscriber import subscribe
 from shared.timer import every
 from shared.web import AUTHENTICATED, api
@@ -23,8 +22,8 @@ MODERATORS = ("moderator",)
 STAFF = ("staff",)
 IDEAS, MILESTONES, PLACES = ["ideas"], ["milestones"], ["municipalities"]
 
-# RPC callers are other services: they see ideas as staff do.
 KNOWN_FIELDS = use_cases.KnownFields()  # reference data seen to exist, for this process's submissions
+# An RPC call from a service of this installation sees ideas as staff do; any other caller as the public.
 _SERVICE_PRINCIPAL = Principal(subject="service", roles=frozenset({"staff"}))
 
 
@@ -32,6 +31,7 @@ class IdeasService(OpsEndpoints):
     name = "ideas"
 
     uow = UnitOfWorkProvider(IdeasRepository)
+    caller = Caller()
 
     # --- municipalities ---
     @api("GET", "/api/v1/municipalities", response=MunicipalityOut(many=True), tags=PLACES)
@@ -116,9 +116,11 @@ class IdeasService(OpsEndpoints):
     # --- RPC for other services ---
     @rpc(expected_exceptions=EXPECTED)
     def get_idea(self, idea_id):
-        """An idea as staff see it; ValidationError for a malformed id, NotFound for none."""
+        """An idea as staff see it when another service asks, as the public otherwise (a hidden one is
+        NotFound); ValidationError for a malformed id, NotFound for none."""
         args = IdeaIdArg().load({"idea_id": idea_id})
-        return IdeaOut().dump(use_cases.get_idea(self.uow, GetIdea(args["idea_id"], viewer=_SERVICE_PRINCIPAL)))
+        viewer = _SERVICE_PRINCIPAL if is_service(self.caller) else None
+        return IdeaOut().dump(use_cases.get_idea(self.uow, GetIdea(args["idea_id"], viewer=viewer)))
 
     @rpc(expected_exceptions=EXPECTED)
     def fields_of_action(self, municipality):

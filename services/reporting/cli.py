@@ -36,7 +36,7 @@ def _rebuild(args):
     from .rebuild import rebuild  # only when run: `smartcity --help` stays quick
 
     bar = ProgressBar()
-    result = rebuild(config.database_url_for("reporting"), args.batch_size, bar.update)
+    result = rebuild(config.load("reporting").database_url, args.batch_size, bar.update)
     bar.close()
     print(f"rebuilt the reporting projections from {result.events:,} events in {result.seconds:.2f} s"
           f" ({result.rate:,.0f} events/s)")

@@ -12,7 +12,6 @@ So the effects of a set of events, applied once each in any order, give the same
 orderly stream. The same effects feed the live consumer (a transaction per batch of events)
 and the rebuild (the whole log in memory, then one bulk write).
 """
-import hashlib
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -21,6 +20,7 @@ from functools import partial
 from shared.domain import (COMPLETED, IN_IMPLEMENTATION, MUNICIPAL_TZ, OVERDUE, PILOT, PUBLISHED, REACHED, REJECTED,
                            SCHEDULED, SHORTLISTED, SUBMITTED)
 from shared.events import schema_for
+from shared.pseudonyms import pseudonym
 
 IDEA_STATUS_OF = {"IdeaSubmitted": SUBMITTED, "IdeaPublished": PUBLISHED, "IdeaRejected": REJECTED}
 MILESTONE_STATE_OF = {"MilestoneScheduled": SCHEDULED, "MilestoneReached": REACHED, "MilestoneOverdue": OVERDUE}
@@ -63,16 +63,16 @@ class Increment:
     amounts: dict = field(compare=False)
 
 
-def participant_of(subject):
-    """A stable pseudonym for a token subject: enough to count distinct people, not to name one."""
-    return hashlib.sha256(f"smartcity-participant:{subject}".encode()).hexdigest()[:32]
+def participant_of(key, subject):
+    """A stable keyed pseudonym for a token subject: enough to count distinct people, not to name one."""
+    return pseudonym(key, "smartcity-participant", subject)[:32]
 
 
-def to_logged(envelope, received_at):
+def to_logged(envelope, received_at, pseudonym_key):
     """The log form of a consumed envelope (its `data` loaded by the event's schema)."""
     data = schema_for(envelope["type"]).dump(envelope["data"])
     if data.get("author_id") is not None:
-        data["author_id"] = participant_of(data["author_id"])
+        data["author_id"] = participant_of(pseudonym_key, data["author_id"])
     return Event(id=envelope["id"], type=envelope["type"], source=envelope["source"], subject=envelope.get("subject"),
                  time=envelope["time"], received_at=received_at, data=data)
 

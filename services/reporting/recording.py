@@ -1,6 +1,6 @@
 """The write side of reporting: log every consumed event once and fold it into the projections.
 
-    recorded = record_events(uow, envelopes)  # [True, False, ...]: applied now, or already before
+    recorded = record_events(uow, envelopes, key)  # [True, False, ...]: applied now, or already before
     replayed = rebuild(uow)                   # the projections again, from the whole log
 
 The event log's unique id is the inbox here: an event already in it is a redelivery and
@@ -11,14 +11,15 @@ from . import domain
 from .projector import MemoryStore
 
 
-def record_events(uow, envelopes):
+def record_events(uow, envelopes, pseudonym_key):
     """Log a batch of consumed envelopes and update every projection, in one transaction.
 
+    Authors are logged under their pseudonym keyed with `pseudonym_key`.
     Returns one flag per envelope, in order: True when it was applied now, False for a
     redelivery (already in the log) or a second copy within the batch, so each event counts once.
     """
     received_at = uow.now()
-    events = [domain.to_logged(envelope, received_at) for envelope in envelopes]
+    events = [domain.to_logged(envelope, received_at, pseudonym_key) for envelope in envelopes]
     with uow:
         uow.repo.lock_appliers()
         new = uow.repo.append(events)
@@ -59,7 +60,7 @@ def rebuild(uow, batch_size=10_000, on_progress=lambda done, total: None):
             done += 1
             if done % batch_size == 0:
                 on_progress(done, total)
-        uow.repo.truncate_projections()
+        uow.repo.empty_projections()
         store.save(uow.repo)
         on_progress(done, total)
     return done

@@ -90,8 +90,10 @@ class ReportingRepository:
                                for v in values),
         ).as_string(self.cur), rows, page_size=PAGE_SIZE)
 
-    def truncate_projections(self):
-        self.cur.execute(sql.SQL("TRUNCATE {}").format(_columns(PROJECTIONS)))
+    def empty_projections(self):
+        """DELETE, not TRUNCATE: the service's runtime role reads and writes rows, nothing more."""
+        for table in PROJECTIONS:
+            self.cur.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(table)))
 
     # --- reading the projections ------------------------------------------------------------
 

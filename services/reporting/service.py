@@ -35,7 +35,7 @@ class ReportingService(OpsEndpoints):
     name = "reporting"
 
     uow = UnitOfWorkProvider(ReportingRepository, emits=False)  # reads events, publishes none
-    record = GroupCommit(recording.record_events)
+    record = GroupCommit(recording.record_events, settings=("pseudonym_key",))
     projection_metrics = ProjectionMetrics()
     place_names = PlaceNamesProvider()
 

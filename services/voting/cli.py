@@ -11,7 +11,7 @@ def _verify_ledger(args):
     from . import use_cases
     from .repository import VotingRepository
 
-    pool = Pool(config.database_url_for("voting"), 1)
+    pool = Pool(config.load("voting").database_url, 1)
     try:
         checked, problems = use_cases.verify_ledger(SqlUnitOfWork("voting", pool, VotingRepository))
     finally:

@@ -8,12 +8,14 @@ Pure: no I/O.
 import hashlib
 from datetime import timezone
 
+from shared.pseudonyms import pseudonym
+
 GENESIS = "0" * 64
 
 
-def voter_pseudonym(subject):
-    """A stable pseudonym for the ledger: entries stay attributable without naming anyone."""
-    return hashlib.sha256(f"smartcity-voter:{subject}".encode()).hexdigest()
+def voter_pseudonym(key, subject):
+    """A stable pseudonym for the ledger, keyed: entries stay attributable without naming anyone."""
+    return pseudonym(key, "smartcity-voter", subject)
 
 
 def _canonical_time(moment):
@@ -26,10 +28,9 @@ def entry_hash(prev_hash, idea_id, seq, action, round_id, voter_hash, total, at)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def next_entry(idea, action, round_id, voter, total, at):
+def next_entry(idea, action, round_id, voter_hash, total, at):
     """The entry that follows `idea`'s current head (`ledger_seq`, `ledger_head`)."""
     seq = idea["ledger_seq"] + 1
-    voter_hash = voter_pseudonym(voter)
     return {
         "idea_id": idea["id"], "seq": seq, "action": action, "round_id": round_id, "voter_hash": voter_hash,
         "total": total, "at": at, "prev_hash": idea["ledger_head"],

@@ -1,9 +1,7 @@
 """The voting service's nameko entrypoints: translate HTTP, events and timers into commands for
 the use cases, and their results back. No rule lives here."""
-from nameko.rpc import RpcProxy
-
 from shared import rpc
-from shared.config import Setting
+from shared.config import DEV_PSEUDONYM_KEY, Setting
 from shared.db import UnitOfWorkProvider
 from shared.ops import OpsEndpoints
 from shared.ratelimit import Limits
@@ -44,8 +42,9 @@ class VotingService(OpsEndpoints):
     name = "voting"
 
     uow = UnitOfWorkProvider(VotingRepository)
-    ideas = RpcProxy("ideas")
+    ideas = rpc.ServiceRpc("ideas")
     support_threshold = Setting("SUPPORT_THRESHOLD", 50, int)
+    pseudonym_key = Setting("PSEUDONYM_KEY", DEV_PSEUDONYM_KEY)  # production refuses the default (shared.config)
 
     def _fields_of_action(self, municipality):
         """The ideas service's fields of action (RPC): NotFound for an unknown municipality, Unavailable on timeout."""
@@ -67,14 +66,15 @@ class VotingService(OpsEndpoints):
          limits=VOTE_LIMITS,
          summary="Support an idea (again: same result, no second vote)")
     def cast_vote(self, request, idea_id):
-        return use_cases.cast_vote(self.uow, CastVote(idea_id, request.principal.subject), self.support_threshold)
+        return use_cases.cast_vote(self.uow, CastVote(idea_id, request.principal.subject), self.support_threshold,
+                                   self.pseudonym_key)
 
     @api("DELETE", "/api/v1/ideas/<uuid:idea_id>/votes", roles=CITIZENS, response=VoteOut, tags=VOTES,
          limits=VOTE_LIMITS,
          summary="Withdraw support while its round is open")
     def withdraw_vote(self, request, idea_id):
         return use_cases.withdraw_vote(self.uow, WithdrawVote(idea_id, request.principal.subject),
-                                       self.support_threshold)
+                                       self.support_threshold, self.pseudonym_key)
 
     @api("GET", "/api/v1/municipalities/<slug>/support-threshold", response=ThresholdOut, tags=VOTES)
     def show_threshold(self, request, slug):

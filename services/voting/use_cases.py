@@ -3,9 +3,10 @@
 Each `with uow:` block is one transaction: what the use case stores (uow.repo) and the events
 it emits (uow.emit) are committed together, or neither. Rules live in `domain` and `ledger`;
 the service class turns HTTP, events and timers into commands (`commands`) and calls these.
-Two plain values come from outside: `default_threshold` (the configured support threshold
-where a municipality set none) and `fields_of_action(municipality)`, the ideas service's list
-(raises NotFound for an unknown municipality).
+Plain values come from outside: `default_threshold` (the configured support threshold
+where a municipality set none), `pseudonym_key` (the secret that keys voters' pseudonyms in the
+ledger) and `fields_of_action(municipality)`, the ideas service's list (raises NotFound for an
+unknown municipality).
 """
 import uuid
 from dataclasses import asdict
@@ -120,10 +121,10 @@ def _vote_result(idea, round_id, supported):
     return {"idea_id": idea["id"], "round_id": round_id, "total": idea["total"], "supported": supported}
 
 
-def _next_entry(idea, action, round_id, voter, now):
+def _next_entry(idea, action, round_id, voter_hash, now):
     """+1 / -1 on a locked idea: its next ledger entry and its threshold_reached_at afterwards."""
     total = idea["total"] + (1 if action == "cast" else -1)
-    entry = ledger.next_entry(idea, action, round_id, voter, total, now)
+    entry = ledger.next_entry(idea, action, round_id, voter_hash, total, now)
     reached = domain.crosses_threshold(idea["threshold_reached_at"] is not None, total, idea["threshold"])
     return entry, now if reached else idea["threshold_reached_at"]
 
@@ -140,7 +141,7 @@ def _announce(uow, idea, entry, reached_at):
     return {**idea, "total": total}
 
 
-def cast_vote(uow, command, default_threshold):
+def cast_vote(uow, command, default_threshold, pseudonym_key):
     """Support an idea. Casting again returns the same result and changes nothing.
 
     The idea's row lock serialises votes on one idea, so parallel casts by one citizen find
@@ -156,7 +157,8 @@ def cast_vote(uow, command, default_threshold):
             return _vote_result(idea, idea["vote_round_id"], True)
         domain.ensure_votable(idea["status"])
         round_ = domain.pick_round(idea["open_rounds"], idea["field_of_action"], now)
-        entry, reached_at = _next_entry(idea, "cast", round_["id"], command.voter, now)
+        entry, reached_at = _next_entry(idea, "cast", round_["id"],
+                                        ledger.voter_pseudonym(pseudonym_key, command.voter), now)
         earlier, spent = uow.repo.record_cast(entry, command.voter, round_, reached_at)
         if earlier is not None:
             return _vote_result(idea, earlier, True)
@@ -166,7 +168,7 @@ def cast_vote(uow, command, default_threshold):
     return _vote_result(idea, round_["id"], True)
 
 
-def withdraw_vote(uow, command, default_threshold):
+def withdraw_vote(uow, command, default_threshold, pseudonym_key):
     """Take support back while its round is open; withdrawing nothing changes nothing."""
     now = uow.now()
     with uow:
@@ -178,7 +180,8 @@ def withdraw_vote(uow, command, default_threshold):
         domain.ensure_round_open(repo.get_round(vote["round_id"]), now)
         repo.remove_vote(command.idea_id, command.voter)
         repo.refund_budget(vote["round_id"], command.voter)
-        entry, reached_at = _next_entry(idea, "withdraw", vote["round_id"], command.voter, now)
+        entry, reached_at = _next_entry(idea, "withdraw", vote["round_id"],
+                                        ledger.voter_pseudonym(pseudonym_key, command.voter), now)
         repo.append_ledger(entry)
         repo.set_total(idea["id"], entry["total"], now, reached_at, entry)
         idea = _announce(uow, idea, entry, reached_at)

@@ -1,5 +1,7 @@
 """docs/events (AsyncAPI + JSON Schemas) is generated from shared/events.py and must not drift."""
 import json
+import shutil
+import subprocess
 import uuid
 from datetime import date, datetime, timezone
 
@@ -40,6 +42,20 @@ def test_asyncapi_names_exchange_and_routing_key_of_every_event():
         message = document["components"]["messages"][event_type]
         assert message["payload"]["$ref"] == f"schemas/{event_type}.json"
         assert message["contentType"] == "application/cloudevents+json"
+
+
+def test_the_official_asyncapi_parser_finds_no_error_or_warning_and_reads_each_exchanges_owner():
+    """@asyncapi/parser (npm, installed by `make test` from package-lock.json) on the committed document."""
+    root = contract.DOCS.parents[1]
+    assert shutil.which("node"), "Node.js is needed for the AsyncAPI parser (scripts/ensure_infra.sh installs it)"
+    assert (root / "node_modules" / "@asyncapi" / "parser").is_dir(), "run `make node-tools` (npm ci)"
+    result = subprocess.run(["node", "scripts/check_asyncapi.mjs", str(contract.DOCS / "asyncapi.yaml")], cwd=root,
+                            capture_output=True, text=True, timeout=60)
+    report = json.loads(result.stdout)
+    problems = [d for d in report["diagnostics"] if d["severity"] in ("error", "warning")]
+    assert report["parsed"] and problems == [] and result.returncode == 0, problems or result.stderr
+    assert report["owners"] == {f"{exchange_of(service)}/{event_type}": service
+                                for event_type, (service, _) in CATALOGUE.items()}
 
 
 def sample(schema):

@@ -1,5 +1,7 @@
 """End to end: what a subscriber outside the project sees on the bus."""
 import json
+import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 
 import eventlet
@@ -10,7 +12,9 @@ from services.ideas import use_cases
 from services.ideas.commands import SubmitIdea
 from services.ideas.repository import IdeasRepository
 from shared.db import Pool, SqlUnitOfWork
-from tests.fixtures import wait_for
+from shared.envelope import make_event
+from tests.conftest import SUBSCRIBER
+from tests.fixtures import broker_uri, wait_for
 from tests.ideas.test_api import IDEA, submit
 
 pytestmark = pytest.mark.integration
@@ -31,6 +35,7 @@ def test_an_idea_posted_over_http_reaches_a_plain_kombu_consumer_as_a_valid_enve
     assert event["data"]["author_id"] == "pseudonym-81"
     assert "description" not in event["data"]  # not public before moderation
     message = consumer.messages[-1]
+    assert message.properties["user_id"] == "ideas"  # the publisher, as the broker checked it
     assert message.content_type == "application/cloudevents+json"
     assert message.properties["message_id"] == event["id"]
     assert message.delivery_info["routing_key"] == "IdeaSubmitted"
@@ -51,24 +56,31 @@ def test_every_event_of_a_full_idea_life_validates_against_its_published_schema(
             jsonschema.validate(event, published_schema(event_type))
 
 
-def test_the_readme_subscriber_example_works(ideas_api, auth, amqp, amqp_uri):
+def test_the_readme_subscriber_example_works_as_an_outside_subscriber_and_skips_forgeries(
+        ideas_api, auth, amqp, publish_event):
     example = (ROOT / "docs" / "examples" / "subscribe.py").read_text()
     assert example.strip() in (ROOT / "README.md").read_text(), "README must show docs/examples/subscribe.py"
     namespace = {}
     exec(compile(example, "subscribe.py", "exec"), namespace)
 
-    amqp.channel().queue_delete("example-subscriber-test")
+    queue = f"{SUBSCRIBER}.example-test"
+    amqp.channel().queue_delete(queue)
     received = []
-    subscriber = eventlet.spawn(namespace["subscribe"], amqp_uri,
-                                "example-subscriber-test", [("ideas.events", "IdeaPublished")],
+    subscriber = eventlet.spawn(namespace["subscribe"], broker_uri(SUBSCRIBER),
+                                queue, [("ideas.events", "IdeaPublished")],
                                 received.append, max_messages=1, idle_timeout=10)
-    eventlet.sleep(0.5)  # queue declared and bound
+    wait_for(lambda: amqp.channel().queue_declare(queue, passive=True).consumer_count == 1, message="bound queue")
+    # another service's user slips a fake IdeaPublished into the queue: the example skips it
+    forged = make_event("ideas", "IdeaPublished", {
+        "idea_id": uuid.uuid4(), "municipality": "gera", "field_of_action": "energie", "title": "Gefälscht",
+        "channel": "form", "author_id": "x", "published_at": datetime.now(timezone.utc)})
+    publish_event("ideas", "IdeaPublished", envelope=forged, as_user=broker_uri("voting"), queue=queue)
     idea = submit(ideas_api, auth)
     ideas_api("POST", f"/api/v1/ideas/{idea['id']}/moderation", json={"decision": "publish"},
               headers=auth("moderator"))
     subscriber.wait()
     assert [(e["type"], e["subject"]) for e in received] == [("IdeaPublished", idea["id"])]
-    amqp.channel().queue_delete("example-subscriber-test")
+    amqp.channel().queue_delete(queue)
 
 
 def test_an_event_committed_by_a_service_that_died_before_publishing_is_still_delivered(

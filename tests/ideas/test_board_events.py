@@ -92,7 +92,7 @@ def test_wrong_data_in_a_valid_envelope_is_dead_lettered(ideas_service, amqp_uri
 
 
 def test_failing_handler_is_retried_then_parked_and_replay_applies_it(
-        ideas_api, auth, ideas_sql, amqp_uri, publish_event):
+        ideas_api, auth, ideas_sql, ideas_settings, amqp_uri, publish_event):
     # The board decided on an idea this service does not know (yet): the handler fails every time.
     missing_id = uuid.uuid4()
     event = publish_event("voting", "PilotApproved", decision(missing_id))
@@ -105,10 +105,11 @@ def test_failing_handler_is_retried_then_parked_and_replay_applies_it(
     # listing does not consume: it is still parked
     assert len(dead_letters.list_parked(amqp_uri, "ideas")) == 1
 
-    # The operator repairs the cause, then replays: the event is applied, exactly once.
+    # The operator repairs the cause, then replays (as the service, like `smartcity dlq replay`):
+    # the retried and parked copies still say voting published it, so it is applied, exactly once.
     idea = shortlisted_idea(ideas_api, auth)
     ideas_sql("UPDATE ideas SET id = %s WHERE id = %s", (str(missing_id), idea["id"]))
-    replayed = dead_letters.replay(amqp_uri, "ideas")
+    replayed = dead_letters.replay(ideas_settings.amqp_uri, "ideas")
     assert [r.event_type for r in replayed] == ["PilotApproved"]
     wait_for(lambda: status_of(ideas_sql, str(missing_id)) == "pilot", message="status pilot after replay")
     assert dead_letters.list_parked(amqp_uri, "ideas") == []

@@ -1,5 +1,4 @@
 """SIGTERM in the middle of sending: the service stops within 5 s and every mail sent is recorded."""
-import dataclasses
 import json
 import os
 
@@ -7,7 +6,7 @@ import psycopg2
 import pytest
 
 from tests.conftest import SLOT
-from tests.fixtures import fresh_database, sigterm_when
+from tests.fixtures import fresh_database, other_database, sigterm_when
 
 pytestmark = pytest.mark.integration
 
@@ -40,15 +39,16 @@ def counts(dsn):
 
 
 def test_sigterm_while_sending_stops_within_five_seconds_and_loses_nothing(notifications_settings, mailbox):
-    settings = dataclasses.replace(notifications_settings, database_url=notifications_settings.database_url + "_stop")
-    fresh_database(settings)
-    backlog(settings.database_url)
+    settings = other_database(notifications_settings, "_stop")
+    owner_url = fresh_database(settings)
+    backlog(owner_url)
     env = {**os.environ, "SMARTCITY_NOTIFICATIONS_DATABASE_URL": settings.database_url,
+           "SMARTCITY_NOTIFICATIONS_MIGRATION_DATABASE_URL": settings.migration_database_url,
            "SMARTCITY_NOTIFICATIONS_HTTP_ADDRESS": f"127.0.0.1:{PORT}",
            "SMARTCITY_NOTIFICATIONS_DISPATCH_SLICE_SECONDS": "1"}  # a stop waits for the round's slice
     code, elapsed, stderr = sigterm_when("notifications", env, lambda: len(mailbox.messages()) >= 100)
     assert code == 0, stderr
     assert elapsed < 5.0, f"took {elapsed:.1f}s to stop"
-    sent, pending = counts(settings.database_url)
+    sent, pending = counts(owner_url)
     assert sent + pending == MAILS and pending > 0  # stopped midway
     assert len(mailbox.messages()) == sent  # every mail that left is recorded, none twice

@@ -20,6 +20,8 @@ from tests.reporting.test_api import PILOT, scenario
 
 from .unit.fakes import FakeReportingRepository
 
+KEY = "test-pseudonym-key"
+
 pytestmark = pytest.mark.integration
 
 
@@ -57,7 +59,7 @@ def repositories(reporting_database, events):
              FakeUnitOfWork("reporting", FakeReportingRepository(), clock))
     for start in range(0, len(events), 9):
         batch = [loaded(event) for event in events[start:start + 9]]
-        assert recording.record_events(units[0], batch) == recording.record_events(units[1], batch)
+        assert recording.record_events(units[0], batch, KEY) == recording.record_events(units[1], batch, KEY)
     yield units
     pool.close()
 

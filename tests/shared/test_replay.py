@@ -11,7 +11,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_replay_publishes_the_sent_events_of_the_chosen_types_again_with_their_ids(
-        ideas_api, auth, ideas_sql, ideas_settings, amqp_uri, tap):
+        ideas_api, auth, ideas_sql, ideas_settings, tap):
     live = tap("ideas.events")
     idea = submit(ideas_api, auth)["id"]
     moderate(ideas_api, auth, idea)
@@ -20,7 +20,7 @@ def test_replay_publishes_the_sent_events_of_the_chosen_types_again_with_their_i
     wait_for(lambda: ideas_sql("SELECT count(*) FROM outbox WHERE sent_at IS NULL")[0][0] == 0)
 
     late = tap("ideas.events")
-    pool, publisher = Pool(ideas_settings.database_url, 1), Publisher(amqp_uri)
+    pool, publisher = Pool(ideas_settings.database_url, 1), Publisher(ideas_settings.amqp_uri)
     try:
         assert replay(pool, publisher, ["IdeaPublished"]) == 1
     finally:

@@ -3,6 +3,7 @@ import eventlet
 import pytest
 
 from services.voting.ledger import voter_pseudonym
+from shared.config import DEV_PSEUDONYM_KEY
 
 pytestmark = pytest.mark.integration
 
@@ -18,7 +19,7 @@ def test_a_citizen_supports_a_published_idea_and_voting_emits_the_new_total_with
     [event] = consumer.wait("VoteCast", where=lambda e: e["subject"] == idea)
     assert event["data"]["total"] == 1 and event["data"]["round_id"] == round_["id"]
     assert event["data"]["ledger_seq"] == 1 and len(event["data"]["ledger_hash"]) == 64
-    assert "citizen-anna" not in str(event) and voter_pseudonym("citizen-anna") not in str(event)
+    assert "citizen-anna" not in str(event) and voter_pseudonym(DEV_PSEUDONYM_KEY, "citizen-anna") not in str(event)
     assert voting_api("GET", f"/api/v1/ideas/{idea}").json()["total"] == 1
 
 

@@ -76,7 +76,7 @@ class FakeReportingRepository:
             counter = self.counters[table].setdefault(tuple(values[:len(keys)]), Counter())
             counter.update(dict(zip(amounts, values[len(keys):])))
 
-    def truncate_projections(self):
+    def empty_projections(self):
         for rows in (*self.tables.values(), *self.counters.values()):
             rows.clear()
 

@@ -10,10 +10,11 @@ from services.reporting.projector import MemoryStore
 from shared.domain import milestone_state
 
 RECEIVED = T0 + timedelta(hours=1)
+KEY = "unit-test-pseudonym-key"
 
 
 def logged(event, received_at=RECEIVED):
-    return domain.to_logged(loaded(event), received_at)
+    return domain.to_logged(loaded(event), received_at, KEY)
 
 
 def fold(events):
@@ -84,7 +85,7 @@ def test_the_latest_vote_total_and_the_latest_board_decision_win():
 
 def test_author_ids_are_pseudonymised_before_anything_is_stored():
     event = logged(envelope("IdeaSubmitted", uuid.uuid4(), author_id="keycloak-subject-42"))
-    assert event.data["author_id"] == domain.participant_of("keycloak-subject-42")
+    assert event.data["author_id"] == domain.participant_of(KEY, "keycloak-subject-42")
     assert "keycloak-subject-42" not in repr(event)
     store = fold([envelope("IdeaSubmitted", uuid.uuid4(), author_id="a"),
                   envelope("IdeaSubmitted", uuid.uuid4(), author_id="a"),

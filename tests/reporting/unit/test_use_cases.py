@@ -26,6 +26,7 @@ from tests.reporting.test_api import MILESTONE_ON_TIME, MILESTONE_OVERDUE, OTHER
 from .fakes import FakeReportingRepository
 
 NOW = datetime(2026, 3, 20, 11, 0, tzinfo=timezone.utc)  # a Friday; 12:00 in Gera
+KEY = "unit-test-pseudonym-key"
 
 
 @pytest.fixture
@@ -45,7 +46,7 @@ def uow(repo, clock):
 
 def record(uow, events):
     """Events as the subscriber hands them over (validated, data loaded), recorded in one batch."""
-    return recording.record_events(uow, [loaded(event) for event in events])
+    return recording.record_events(uow, [loaded(event) for event in events], KEY)
 
 
 def state(repo):
@@ -103,7 +104,7 @@ def test_the_log_keeps_a_pseudonym_and_the_time_of_application(uow, repo, clock)
     record(uow, [envelope("IdeaSubmitted", uuid.uuid4(), author_id="keycloak-subject-42")])
     [(_, _, _, _, _, received_at, data)] = repo.log
     assert received_at == clock.now
-    assert data["author_id"] == domain.participant_of("keycloak-subject-42")
+    assert data["author_id"] == domain.participant_of(KEY, "keycloak-subject-42")
     assert "keycloak-subject-42" not in repr(state(repo))
     assert list(repo.counters["event_lag"]) == [("IdeaSubmitted", 0.5)]
 
@@ -115,9 +116,9 @@ def test_a_failing_batch_leaves_nothing_and_its_good_events_go_through_alone(uow
     bad = loaded(envelope("IdeaStatusChanged", uuid.uuid4()))
     del bad["data"]["to_status"]  # a defect the projections trip over once the log has taken the batch
     with pytest.raises(KeyError):
-        recording.record_events(uow, [good, bad])
+        recording.record_events(uow, [good, bad], KEY)
     assert state(repo) == before and uow.rollbacks == 1
-    assert recording.record_events(uow, [good]) == [True]  # what group commit does next: one by one
+    assert recording.record_events(uow, [good], KEY) == [True]  # what group commit does next: one by one
     assert len(repo.log) == 2
 
 
@@ -305,7 +306,7 @@ def test_every_export_has_its_columns_and_no_personal_data(reported, dataset):
     body, _ = exports.render(dataset, rows, "csv")
     parsed = list(csv.DictReader(io.StringIO(body)))
     assert parsed and list(parsed[0]) == list(exports.DATASETS[dataset].columns)
-    for secret in ("alice", "bob", "carol", domain.participant_of("alice"), "Geheimer Entwurf", str(SUBMITTED)):
+    for secret in ("alice", "bob", "carol", domain.participant_of(KEY, "alice"), "Geheimer Entwurf", str(SUBMITTED)):
         assert secret not in body
 
 

@@ -8,6 +8,7 @@ from services.voting import domain, ledger
 from shared.errors import Conflict
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+KEY = "unit-test-pseudonym-key"
 
 
 def a_round(field=None, opens=-1, closes=1, rid=None):
@@ -127,7 +128,8 @@ def chain(actions):
     entries, total = [], 0
     for i, (action, voter) in enumerate(actions):
         total += 1 if action == "cast" else -1
-        entry = ledger.next_entry(idea, action, uuid.uuid4(), voter, total, NOW + timedelta(seconds=i))
+        entry = ledger.next_entry(idea, action, uuid.uuid4(), ledger.voter_pseudonym(KEY, voter), total,
+                                 NOW + timedelta(seconds=i))
         entries.append(entry)
         idea = {**idea, "ledger_seq": entry["seq"], "ledger_head": entry["hash"]}
     return idea, entries, total
@@ -143,11 +145,11 @@ def test_an_intact_chain_verifies():
 def test_the_ledger_keeps_a_pseudonym_not_the_voter():
     _, entries, _ = chain([("cast", "citizen-4711")])
     assert "citizen-4711" not in str(entries)
-    assert entries[0]["voter_hash"] == ledger.voter_pseudonym("citizen-4711")
+    assert entries[0]["voter_hash"] == ledger.voter_pseudonym(KEY, "citizen-4711")
 
 
 @pytest.mark.parametrize("tamper,expect", [
-    (lambda es: es[1].update(voter_hash=ledger.voter_pseudonym("mallory")), "hash does not match"),
+    (lambda es: es[1].update(voter_hash=ledger.voter_pseudonym(KEY, "mallory")), "hash does not match"),
     (lambda es: es.pop(1), "does not link"),
     (lambda es: es.pop(), "stored head"),
     (lambda es: es[0].update(total=5), "records total 5"),

@@ -16,6 +16,7 @@ from tests.fakes import Clock, FakeUnitOfWork
 from .fakes import FakeVotingRepository
 
 DEFAULT_THRESHOLD = 50
+KEY = "unit-test-pseudonym-key"
 BOARD = ("board-anke", "board-bernd", "board-cem", "board-dana", "board-emil")
 FIELDS = {"gera": [{"slug": "energie", "name": "Energie"}, {"slug": "umwelt", "name": "Umwelt"}]}
 
@@ -63,11 +64,11 @@ def round_(uow):
 
 
 def cast(uow, idea_id, voter="citizen-1"):
-    return use_cases.cast_vote(uow, CastVote(idea_id, voter), DEFAULT_THRESHOLD)
+    return use_cases.cast_vote(uow, CastVote(idea_id, voter), DEFAULT_THRESHOLD, KEY)
 
 
 def withdraw(uow, idea_id, voter="citizen-1"):
-    return use_cases.withdraw_vote(uow, WithdrawVote(idea_id, voter), DEFAULT_THRESHOLD)
+    return use_cases.withdraw_vote(uow, WithdrawVote(idea_id, voter), DEFAULT_THRESHOLD, KEY)
 
 
 def refused(error, call, *args, **kwargs):
@@ -232,8 +233,8 @@ def test_a_vote_is_stored_chained_in_the_ledger_and_published_without_the_voter(
     assert event["data"]["total"] == 1 and event["data"]["round_id"] == str(opened["id"])
     assert event["data"]["ledger_seq"] == 1 and event["data"]["ledger_hash"] == entry["hash"]
     assert event["data"]["municipality"] == "gera" and event["data"]["field_of_action"] == "energie"
-    assert "citizen-anna" not in str(event) and ledger.voter_pseudonym("citizen-anna") not in str(event)
-    assert entry["voter_hash"] == ledger.voter_pseudonym("citizen-anna") and entry["at"] == clock.now
+    assert "citizen-anna" not in str(event) and ledger.voter_pseudonym(KEY, "citizen-anna") not in str(event)
+    assert entry["voter_hash"] == ledger.voter_pseudonym(KEY, "citizen-anna") and entry["at"] == clock.now
     assert ledger.verify_chain(idea_id, repo.ledger[idea_id], 1, entry["hash"], 1) == []
     assert repo.ballots[(opened["id"], "citizen-anna")] == 1
     assert use_cases.get_idea(uow, ShowIdea(idea_id), DEFAULT_THRESHOLD)["total"] == 1

@@ -1,0 +1,191 @@
+"""Create the identities of shared.identities, idempotently: broker users and PostgreSQL roles.
+
+    broker(vhost, subscribers)                        users, permissions, topic permissions, exchanges
+    database(admin_url, runtime_url, migration_url)   a database, its owner and runtime roles, their grants
+
+The broker part writes RabbitMQ definitions and imports them with `rabbitmqctl` (one call, a local
+broker only); for any other broker `definitions()` is what to import (management UI, or the
+Messaging Topology Operator on Kubernetes). Passwords are the ones the services' URLs carry, so
+what is created is exactly what the configuration says.
+"""
+import base64
+import hashlib
+import json
+import logging
+import shutil
+import subprocess
+from urllib.parse import unquote, urlsplit
+
+import psycopg2
+from psycopg2 import sql
+
+from shared import config, identities, registry
+
+log = logging.getLogger(__name__)
+
+
+class ProvisionError(RuntimeError):
+    pass
+
+
+# --- RabbitMQ -------------------------------------------------------------------------------
+
+def vhost_of(amqp_uri):
+    path = urlsplit(amqp_uri).path
+    return unquote(path[1:]) if len(path) > 1 else "/"
+
+
+def _password_hash(user, password):
+    """RabbitMQ's salted SHA-256 (rabbit_password_hashing_sha256); the salt is derived, so the
+    same password gives the same definitions."""
+    salt = hashlib.sha256(f"{user}\0{password}".encode()).digest()[:4]
+    return base64.b64encode(salt + hashlib.sha256(salt + password.encode()).digest()).decode()
+
+
+def _exchange(name, vhost):
+    return {"name": name, "vhost": vhost, "type": "topic", "durable": True, "auto_delete": False,
+            "internal": False, "arguments": {}}
+
+
+def definitions(vhost, passwords):
+    """RabbitMQ definitions for one vhost: the users of `passwords` ({user: password}: services and
+    `sub-…` subscribers), their permissions and topic permissions, and the exchanges they use.
+
+    The event exchanges are declared here, not only by their owners, because a consumer may
+    only bind to them (it is not allowed to declare another service's exchange).
+    """
+    users = sorted(passwords)
+    return {
+        "users": [{"name": user, "password_hash": _password_hash(user, passwords[user]),
+                   "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": []} for user in users],
+        "vhosts": [{"name": vhost}],
+        "permissions": [dict(zip(("user", "vhost", "configure", "write", "read"),
+                                 (user, vhost, *identities.vhost_permissions(user)))) for user in users],
+        "topic_permissions": [{"user": user, "vhost": vhost, "exchange": exchange, "write": write, "read": read}
+                              for user in users for exchange, write, read in identities.topic_permissions(user)],
+        "exchanges": [_exchange(name, vhost) for name in (*identities.owners(), identities.RPC_EXCHANGE)],
+    }
+
+
+def passwords(subscribers=()):
+    """{user: password}: every service's user with the password of its configured URI, and the
+    outside subscribers, each given as `name` (its development password) or `name:password`."""
+    found = {service: unquote(identities.password_of(config.amqp_uri_for(service)) or "")
+             for service in registry.services()}
+    for subscriber in subscribers:
+        name, _, password = subscriber.partition(":")
+        user = identities.subscriber_user(name)
+        found[user] = password or identities.local_password(user)
+    return found
+
+
+def broker(amqp_uri, subscribers=()):
+    """Create (or update) the service users and `subscribers` on the vhost of `amqp_uri` with rabbitmqctl."""
+    vhost = vhost_of(amqp_uri)
+    if shutil.which("rabbitmqctl") is None:
+        raise ProvisionError("rabbitmqctl is not here (a remote broker?): import `smartcity provision --definitions`"
+                             " into it, or create the users of the README's trust model by hand")
+    document = json.dumps(definitions(vhost, passwords(subscribers)))
+    result = subprocess.run(["rabbitmqctl", "import_definitions"], input=document, text=True,
+                            capture_output=True, timeout=60)
+    if result.returncode != 0:
+        raise ProvisionError(f"rabbitmqctl import_definitions failed: {result.stderr or result.stdout}")
+    log.info("broker users of vhost %s in place", vhost)
+
+
+# --- PostgreSQL -----------------------------------------------------------------------------
+
+def _role(cur, name, password):
+    """Create or update a login role with `password`; never touches a superuser (an admin's own role)."""
+    cur.execute("SELECT rolsuper FROM pg_roles WHERE rolname = %s", (name,))
+    row = cur.fetchone()
+    if row and row[0]:
+        raise ProvisionError(f"{name} is a superuser: a service must not run as one")
+    verb = "ALTER" if row else "CREATE"
+    cur.execute(sql.SQL(verb + " ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD %s").format(
+        sql.Identifier(name)), (password,))
+
+
+def _admin_connection(admin_url, database):
+    conn = psycopg2.connect(urlsplit(admin_url)._replace(path=f"/{database}").geturl())
+    conn.autocommit = True
+    return conn
+
+
+def database(admin_url, runtime_url, migration_url):
+    """The database of `migration_url`, owned by its role, readable and writable by `runtime_url`'s role.
+
+    Both roles are created (or get the URLs' passwords); the owner owns the database, its schema and
+    every object in it (also ones made earlier by another role); the runtime role may connect to
+    this database only, read and write rows and use sequences: no DDL, no temporary tables.
+    With one role in both URLs (an installation without the two roles) the database is only created.
+    """
+    runtime, migration = urlsplit(runtime_url), urlsplit(migration_url)
+    name = migration.path.lstrip("/")
+    if runtime.path.lstrip("/") != name:
+        raise ProvisionError(f"the runtime and migration URLs name different databases ({runtime.path}, {name})")
+    owner, app = migration.username, runtime.username
+    ids = {"db": sql.Identifier(name), "owner": sql.Identifier(owner or ""), "app": sql.Identifier(app or "")}
+    conn = _admin_connection(admin_url, "postgres")
+    try:
+        with conn.cursor() as cur:
+            separate = owner != app
+            if separate:
+                _role(cur, owner, unquote(migration.password or ""))
+                _role(cur, app, unquote(runtime.password or ""))
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            if cur.fetchone() is None:
+                log.info("creating database %s", name)
+                query = "CREATE DATABASE {db} OWNER {owner}" if separate else "CREATE DATABASE {db}"
+                cur.execute(sql.SQL(query).format(**ids))
+            if not separate:
+                return
+            for statement in ("ALTER DATABASE {db} OWNER TO {owner}", "REVOKE ALL ON DATABASE {db} FROM PUBLIC",
+                              "GRANT CONNECT ON DATABASE {db} TO {app}"):
+                cur.execute(sql.SQL(statement).format(**ids))
+    finally:
+        conn.close()
+    conn = _admin_connection(admin_url, name)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL("ALTER SCHEMA public OWNER TO {owner}").format(**ids))
+            _hand_over(cur, owner)
+            for statement in (
+                    "REVOKE ALL ON SCHEMA public FROM PUBLIC",
+                    "GRANT USAGE ON SCHEMA public TO {app}",
+                    "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {app}",
+                    "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {app}",
+                    "ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public"
+                    " GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {app}",
+                    "ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public"
+                    " GRANT USAGE, SELECT ON SEQUENCES TO {app}"):
+                cur.execute(sql.SQL(statement).format(**ids))
+    finally:
+        conn.close()
+
+
+_KINDS = {"r": "TABLE", "p": "TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW", "S": "SEQUENCE"}
+
+
+def _hand_over(cur, owner):
+    """Give the owner role what another role (the admin, before the roles existed) created in the schema."""
+    cur.execute("SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S')"
+                " AND pg_get_userbyid(c.relowner) <> %s"
+                " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i'))",
+                (owner,))
+    for relname, kind in cur.fetchall():
+        cur.execute(sql.SQL("ALTER " + _KINDS[kind] + " {} OWNER TO {}").format(
+            sql.Identifier(relname), sql.Identifier(owner)))
+    cur.execute("SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+                " WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) <> %s", (owner,))
+    for (signature,) in cur.fetchall():
+        cur.execute(sql.SQL("ALTER FUNCTION " + signature + " OWNER TO {}").format(sql.Identifier(owner)))
+
+
+def service_database(service, settings=None):
+    """Provision one service's database as its settings name it (admin: SMARTCITY_PG_URL)."""
+    settings = settings or config.load(service)
+    if settings.migration_database_url is None:
+        raise ProvisionError(f"SMARTCITY_{service.upper()}_MIGRATION_DATABASE_URL is not set")
+    database(config.env("PG_URL", config.DEFAULT_PG_URL), settings.database_url, settings.migration_database_url)
