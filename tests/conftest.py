@@ -26,6 +26,7 @@ TEST_ENV = {
     "SMARTCITY_LOG_FORMAT": "text",
     # Every test comes from 127.0.0.1: limits are on only in tests/security/test_rate_limits.py.
     "SMARTCITY_RATE_LIMITS": "off",
+    "SMARTCITY_PSEUDONYM_KEY": "tests-pseudonym-key",  # not the development default: the key is read
 }
 # The admin that makes the test databases and roles (shared.provision reads it too).
 PG_URL = os.environ.setdefault("SMARTCITY_PG_URL", "postgresql://postgres@127.0.0.1:5432")

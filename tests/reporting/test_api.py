@@ -9,7 +9,7 @@ import pytest
 from bench.event_stream import T0, envelope, idea_life
 from services.reporting import domain
 from services.reporting.exports import DATASETS
-from shared.config import DEV_PSEUDONYM_KEY
+from shared import config
 from shared.events import service_of
 from tests.reporting.helpers import wait_applied
 
@@ -102,7 +102,7 @@ def test_exports_have_the_documented_columns_and_no_personal_data(loaded, datase
     assert list(rows[0]) == list(DATASETS[dataset].columns)
     as_json = loaded("GET", f"/api/v1/exports/{dataset}?format=json").json()
     assert len(as_json) == len(rows) and list(as_json[0]) == list(DATASETS[dataset].columns)
-    pseudonym = domain.participant_of(DEV_PSEUDONYM_KEY, "alice")
+    pseudonym = domain.participant_of(config.load("reporting").pseudonym_key, "alice")
     for secret in ("alice", "bob", "carol", pseudonym, "Geheimer Entwurf", str(SUBMITTED)):
         assert secret not in text
 

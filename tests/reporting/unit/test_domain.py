@@ -1,4 +1,5 @@
 """Pure projection rules: any order, any redelivery, the same rows."""
+import hashlib
 import itertools
 import random
 import uuid
@@ -81,6 +82,13 @@ def test_the_latest_vote_total_and_the_latest_board_decision_win():
     assert store.rows["votes"][(str(idea_id), "00000000-0000-4000-8000-00000000000a")]["total"] == 5
     assert store.rows["pilot_decisions"][(str(idea_id),)]["decision"] == "approved"
     assert store.counters["event_counts"][("VoteCast", "gera", "energie", "", "")]["events"] == 5
+
+
+def test_participant_pseudonyms_are_keyed_not_a_plain_hash_anyone_could_recompute():
+    pseudonym = domain.participant_of(KEY, "keycloak-subject-42")
+    assert pseudonym == domain.participant_of(KEY, "keycloak-subject-42")
+    assert pseudonym != hashlib.sha256(b"smartcity-participant:keycloak-subject-42").hexdigest()[:32]
+    assert pseudonym != domain.participant_of("another-key", "keycloak-subject-42")
 
 
 def test_author_ids_are_pseudonymised_before_anything_is_stored():

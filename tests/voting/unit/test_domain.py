@@ -1,4 +1,5 @@
 """The voting rules, without broker or database."""
+import hashlib
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -140,6 +141,13 @@ def test_an_intact_chain_verifies():
     assert ledger.verify_chain(idea["id"], entries, idea["ledger_seq"], idea["ledger_head"], total) == []
     assert all(len(e["hash"]) == 64 for e in entries)
     assert entries[1]["prev_hash"] == entries[0]["hash"]
+
+
+def test_the_voter_pseudonym_is_keyed_not_a_plain_hash_anyone_could_recompute():
+    pseudonym = ledger.voter_pseudonym(KEY, "citizen-4711")
+    assert pseudonym == ledger.voter_pseudonym(KEY, "citizen-4711")  # stable: entries stay attributable
+    assert pseudonym != hashlib.sha256(b"smartcity-voter:citizen-4711").hexdigest()  # what was reversed before
+    assert pseudonym != ledger.voter_pseudonym("another-key", "citizen-4711")
 
 
 def test_the_ledger_keeps_a_pseudonym_not_the_voter():
