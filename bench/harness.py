@@ -12,8 +12,8 @@ against the targets, writes them as JSON and exits 1 when a target or a check fa
 
 The event-driven benchmarks (notifications, reporting) drive their service through the broker
 and use the parts: `bench_database`, `claim_ports`, `amqp_uri`, `service_env`,
-`running_service`, `fresh_queues`/`subscriber_queues`, `publish_events`, `wait_for`,
-`print_checks`, `write_json` and `cli`.
+`running_service`, `fresh_queues`/`subscriber_queues`, `OwnerPublishers`/`publish_events`,
+`wait_for`, `print_checks`, `write_json` and `cli`.
 
 Every benchmark has `--smoke` (`make bench-smoke`): about a second of load (the HTTP ones at 8
 clients), every correctness check, no speed targets, figures in bench/results/<name>_smoke.json.
@@ -24,6 +24,8 @@ the service under test listens on 19000 + 100*N + (1 ideas, 2 voting, 3 notifica
 its database is smartcity_<service>_bench (dropped at the end) and the RabbitMQ vhost
 smartcity_bench (made by scripts/ensure_infra.sh; the default vhost when it is missing,
 SMARTCITY_AMQP_URI when set), each with the suffix _N for slot N > 0: never the dev or test ones.
+The services run there under their own broker users (created by `amqp_uri`, as `make run` does),
+and events are published as their owners: consumers refuse anything else.
 """
 import argparse
 import asyncio
@@ -50,8 +52,8 @@ import psycopg2
 import psycopg2.extras
 from kombu import Connection, Queue, binding
 
-from shared import config, registry
-from shared.amqp import event_exchange
+from shared import config, identities, provision, registry
+from shared.amqp import Publisher, event_exchange
 from shared.envelope import CONTENT_TYPE, exchange_of
 from shared.events import service_of
 from shared.migrate import migrate
@@ -282,15 +284,18 @@ def run_baseline(dsn, args, transaction):
 # --- the broker ---------------------------------------------------------------------------
 
 def amqp_uri():
-    """SMARTCITY_AMQP_URI when set, else this slot's bench vhost when the broker has it, else the default vhost."""
-    if config.env("AMQP_URI"):
-        return config.env("AMQP_URI")
-    try:
-        with Connection(BENCH_AMQP_URI, connect_timeout=2) as conn:
-            conn.ensure_connection(max_retries=1)
-        return BENCH_AMQP_URI
-    except Exception:  # no such vhost (or no broker: then the service's readiness check says so)
-        return DEFAULT_AMQP_URI
+    """SMARTCITY_AMQP_URI when set, else this slot's bench vhost when the broker has it, else the default
+    vhost; with every service's broker user in place there (shared.provision)."""
+    uri = config.env("AMQP_URI")
+    if not uri:
+        try:
+            with Connection(BENCH_AMQP_URI, connect_timeout=2) as conn:
+                conn.ensure_connection(max_retries=1)
+            uri = BENCH_AMQP_URI
+        except Exception:  # no such vhost (or no broker: then the service's readiness check says so)
+            uri = DEFAULT_AMQP_URI
+    provision.broker(uri)
+    return uri
 
 
 def broker(args):
@@ -336,14 +341,31 @@ def fresh_queues(uri, queues):
         _delete_queues(uri, queues, declare=False)
 
 
-def publish_events(publisher, events):
-    """Publish envelopes (dicts) to their source's exchange with a shared.amqp.Publisher, confirmed in batches."""
+class OwnerPublishers:
+    """A shared.amqp.Publisher per event owner, logged in as its broker user (development password)."""
+
+    def __init__(self, amqp_uri):
+        self.by_owner = {
+            owner: Publisher(identities.with_credentials(amqp_uri, owner, identities.local_password(owner)))
+            for owner in identities.owners().values()}
+
+    def close(self):
+        for publisher in self.by_owner.values():
+            publisher.close()
+
+
+def publish_events(publishers, events):
+    """Publish envelopes (dicts) to their source's exchange as its owner (OwnerPublishers), confirmed in batches."""
     for start in range(0, len(events), PUBLISH_BATCH):
-        publisher.publish_many([
-            dict(body=json.dumps(event), exchange=exchange_of(service_of(event["type"])), routing_key=event["type"],
-                 content_type=CONTENT_TYPE, message_id=event["id"],
-                 declare=[event_exchange(exchange_of(service_of(event["type"])))])
-            for event in events[start:start + PUBLISH_BATCH]])
+        batch = events[start:start + PUBLISH_BATCH]
+        for owner, publisher in publishers.by_owner.items():
+            mine = [event for event in batch if service_of(event["type"]) == owner]
+            if mine:
+                publisher.publish_many([
+                    dict(body=json.dumps(event), exchange=exchange_of(owner), routing_key=event["type"],
+                         content_type=CONTENT_TYPE, message_id=event["id"],
+                         declare=[event_exchange(exchange_of(owner))])
+                    for event in mine])
 
 
 # --- the service --------------------------------------------------------------------------

@@ -46,7 +46,6 @@ from scripts import smtp_sink
 from services.notifications.mail import compose
 from services.notifications.rendering import Renderer
 from services.notifications.settings import load as load_settings
-from shared.amqp import Publisher
 from shared.envelope import make_event
 
 NAME = "notifications_fanout"
@@ -160,7 +159,7 @@ def run_service(dsn, maildir, args):
     env = harness.service_env("notifications", dsn, args.amqp_uri, smtp_host=harness.HOST, smtp_port=SMTP_PORT,
                               smtp_security="none", dispatch_seconds=0.2, email_senders=args.senders,
                               email_batch=args.batch, db_pool_size=16)
-    publisher = Publisher(args.amqp_uri)
+    publisher = harness.OwnerPublishers(args.amqp_uri)
     try:
         # its queues fresh and bound before it starts: no stale events, and none of ours missed
         with (harness.fresh_queues(args.amqp_uri, harness.subscriber_queues("notifications")),

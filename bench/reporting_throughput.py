@@ -52,7 +52,6 @@ from bench.event_stream import mixed_stream
 from services.reporting.rebuild import rebuild
 from services.reporting.service import EVERY_EVENT
 from shared import config
-from shared.amqp import Publisher
 
 NAME = "reporting_throughput"
 BASELINE_QUEUE = "bench-reporting-baseline"
@@ -288,7 +287,7 @@ def measure(args, dsn, peer_dsn):
     service_queue, = harness.subscriber_queues("reporting")  # one @subscribe_many queue for every event
     peer_queue = harness.event_queue(PEER_QUEUE, EVERY_EVENT)
     queues = [service_queue, harness.event_queue(BASELINE_QUEUE, EVERY_EVENT)] + ([peer_queue] if peer_dsn else [])
-    publisher = Publisher(args.amqp_uri)
+    publisher = harness.OwnerPublishers(args.amqp_uri)
     baseline = BaselineConsumer(args.amqp_uri, args.max_workers, args.timeout)
     try:
         with harness.fresh_queues(args.amqp_uri, queues):

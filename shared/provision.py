@@ -52,13 +52,13 @@ def definitions(vhost, passwords):
     `sub-…` subscribers), their permissions and topic permissions, and the exchanges they use.
 
     The event exchanges are declared here, not only by their owners, because a consumer may
-    only bind to them (it is not allowed to declare another service's exchange).
+    only bind to them (it is not allowed to declare another service's exchange). The vhost itself
+    must exist (scripts/ensure_infra.sh makes the tests' and benchmarks'): it is left as it is.
     """
     users = sorted(passwords)
     return {
         "users": [{"name": user, "password_hash": _password_hash(user, passwords[user]),
                    "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": []} for user in users],
-        "vhosts": [{"name": vhost}],
         "permissions": [dict(zip(("user", "vhost", "configure", "write", "read"),
                                  (user, vhost, *identities.vhost_permissions(user)))) for user in users],
         "topic_permissions": [{"user": user, "vhost": vhost, "exchange": exchange, "write": write, "read": read}

@@ -1,6 +1,7 @@
 """The trust model as data (shared.identities, shared.provision.definitions) and the production
 refusals of shared.config. Pure: the broker and database tests are in tests/e2e/test_trust.py."""
 import base64
+import json
 import hashlib
 import re
 
@@ -172,8 +173,8 @@ def test_a_service_must_log_in_as_its_own_broker_user(monkeypatch, uri):
 
 
 def test_by_default_each_service_has_its_own_user_and_roles_on_the_configured_servers(monkeypatch):
-    for name in ("SMARTCITY_VOTING_AMQP_URI", "SMARTCITY_VOTING_DATABASE_URL", "SMARTCITY_VOTING_MIGRATION_DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
+    for name in ("AMQP_URI", "DATABASE_URL", "MIGRATION_DATABASE_URL"):
+        monkeypatch.delenv(f"SMARTCITY_VOTING_{name}", raising=False)
     monkeypatch.setenv("SMARTCITY_AMQP_URI", "amqp://guest:guest@broker:5673/city")
     monkeypatch.setenv("SMARTCITY_PG_URL", "postgresql://postgres@db:5433")
     settings = config.load("voting")
@@ -182,3 +183,16 @@ def test_by_default_each_service_has_its_own_user_and_roles_on_the_configured_se
         "postgresql://smartcity_voting_app:smartcity_voting_app-local-password@db:5433/smartcity_voting")
     assert settings.migration_database_url == (
         "postgresql://smartcity_voting_owner:smartcity_voting_owner-local-password@db:5433/smartcity_voting")
+
+
+def test_provision_shows_the_permissions_and_prints_definitions_to_import_elsewhere(capsys):
+    from shared.cli import main
+
+    assert main(["provision", "--show", "--subscriber", "city-portal"]) == 0
+    shown = capsys.readouterr().out
+    assert "sub-city-portal\n  configure ^(sub-city-portal\\..+)$" in shown
+    assert "topic voting.events: write ^(VoteCast|VoteWithdrawn|SupportThresholdReached|PilotApproved|PilotRejected)$" \
+           in shown
+    assert main(["provision", "--definitions", "--subscriber", "city-portal:s3cret"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert {user["name"] for user in document["users"]} == {*SERVICES, "sub-city-portal"}
