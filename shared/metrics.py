@@ -20,6 +20,7 @@ EVENTS_PUBLISHED = Counter(
 )
 EVENTS_CONSUMED = Counter(
     "smartcity_events_consumed_total",
-    "Events received by a consumer, by outcome (applied, duplicate, retried, dead_lettered)",
+    "Events received by a consumer, by outcome (applied, duplicate, retried, dead_lettered;"
+    " refused: not published by its owner, dead-lettered too)",
     ["service", "type", "outcome"],
 )

@@ -7,6 +7,9 @@ from pathlib import Path
 import eventlet
 import jsonschema
 import pytest
+from amqp.exceptions import NotFound
+from cloudevents.core.bindings.rabbitmq import RabbitMQMessage, from_rabbitmq
+from cloudevents.core.formats.json import JSONFormat
 
 from services.ideas import use_cases
 from services.ideas.commands import SubmitIdea
@@ -39,6 +42,12 @@ def test_an_idea_posted_over_http_reaches_a_plain_kombu_consumer_as_a_valid_enve
     assert message.content_type == "application/cloudevents+json"
     assert message.properties["message_id"] == event["id"]
     assert message.delivery_info["routing_key"] == "IdeaSubmitted"
+    # the official CloudEvents SDK's RabbitMQ binding reads the message as it came off the broker
+    parsed = from_rabbitmq(RabbitMQMessage(headers=message.headers or {}, content_type=message.content_type,
+                                           body=message.body), JSONFormat())
+    assert (parsed.get_id(), parsed.get_type(), parsed.get_source()) == (event["id"], "IdeaSubmitted",
+                                                                         "/smartcity/ideas")
+    assert parsed.get_data()["idea_id"] == idea["id"]
 
 
 def test_every_event_of_a_full_idea_life_validates_against_its_published_schema(ideas_api, auth, tap):
@@ -56,6 +65,13 @@ def test_every_event_of_a_full_idea_life_validates_against_its_published_schema(
             jsonschema.validate(event, published_schema(event_type))
 
 
+def consumers(amqp, queue):
+    try:
+        return amqp.channel().queue_declare(queue, passive=True).consumer_count
+    except NotFound:  # not declared yet
+        return 0
+
+
 def test_the_readme_subscriber_example_works_as_an_outside_subscriber_and_skips_forgeries(
         ideas_api, auth, amqp, publish_event):
     example = (ROOT / "docs" / "examples" / "subscribe.py").read_text()
@@ -69,7 +85,7 @@ def test_the_readme_subscriber_example_works_as_an_outside_subscriber_and_skips_
     subscriber = eventlet.spawn(namespace["subscribe"], broker_uri(SUBSCRIBER),
                                 queue, [("ideas.events", "IdeaPublished")],
                                 received.append, max_messages=1, idle_timeout=10)
-    wait_for(lambda: amqp.channel().queue_declare(queue, passive=True).consumer_count == 1, message="bound queue")
+    wait_for(lambda: consumers(amqp, queue) == 1, message="the example's queue bound and consumed")
     # another service's user slips a fake IdeaPublished into the queue: the example skips it
     forged = make_event("ideas", "IdeaPublished", {
         "idea_id": uuid.uuid4(), "municipality": "gera", "field_of_action": "energie", "title": "Gefälscht",
