@@ -9,7 +9,7 @@ schema, runs migrations) and `<db>_app` (reads and writes rows, nothing else).
 check it on every message (`refusal`), the ideas service on every RPC call (`is_service`).
 """
 import re
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from shared import registry
 from shared.envelope import exchange_of, source_of
@@ -45,11 +45,13 @@ def with_credentials(url, user, password):
 
 
 def user_of(url):
-    return urlsplit(url).username
+    user = urlsplit(url).username
+    return None if user is None else unquote(user)
 
 
 def password_of(url):
-    return urlsplit(url).password
+    password = urlsplit(url).password
+    return None if password is None else unquote(password)
 
 
 def database_urls(server_url, database):

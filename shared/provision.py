@@ -9,6 +9,7 @@ Messaging Topology Operator on Kubernetes). Passwords are the ones the services'
 what is created is exactly what the configuration says.
 """
 import base64
+import contextlib
 import hashlib
 import json
 import logging
@@ -22,6 +23,9 @@ from psycopg2 import sql
 from shared import config, identities, registry
 
 log = logging.getLogger(__name__)
+
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 class ProvisionError(RuntimeError):
@@ -70,7 +74,7 @@ def definitions(vhost, passwords):
 def passwords(subscribers=()):
     """{user: password}: every service's user with the password of its configured URI, and the
     outside subscribers, each given as `name` (its development password) or `name:password`."""
-    found = {service: unquote(identities.password_of(config.amqp_uri_for(service)) or "")
+    found = {service: identities.password_of(config.amqp_uri_for(service)) or ""
              for service in registry.services()}
     for subscriber in subscribers:
         name, _, password = subscriber.partition(":")
@@ -82,9 +86,9 @@ def passwords(subscribers=()):
 def broker(amqp_uri, subscribers=()):
     """Create (or update) the service users and `subscribers` on the vhost of `amqp_uri` with rabbitmqctl."""
     vhost = vhost_of(amqp_uri)
-    if shutil.which("rabbitmqctl") is None:
-        raise ProvisionError("rabbitmqctl is not here (a remote broker?): import `smartcity provision --definitions`"
-                             " into it, or create the users of the README's trust model by hand")
+    if urlsplit(amqp_uri).hostname not in LOCAL_HOSTS or shutil.which("rabbitmqctl") is None:
+        raise ProvisionError("rabbitmqctl manages only a broker on this machine: import `smartcity provision"
+                             " --definitions` into yours, or create the users of the README's trust model by hand")
     document = json.dumps(definitions(vhost, passwords(subscribers)))
     result = subprocess.run(["rabbitmqctl", "import_definitions"], input=document, text=True,
                             capture_output=True, timeout=60)
@@ -96,7 +100,7 @@ def broker(amqp_uri, subscribers=()):
 # --- PostgreSQL -----------------------------------------------------------------------------
 
 def _role(cur, name, password):
-    """Create or update a login role with `password`; never touches a superuser (an admin's own role)."""
+    """Create or update a login role with `password` (None: none); never touches a superuser (an admin's own)."""
     cur.execute("SELECT rolsuper FROM pg_roles WHERE rolname = %s", (name,))
     row = cur.fetchone()
     if row and row[0]:
@@ -120,48 +124,38 @@ def database(admin_url, runtime_url, migration_url):
     this database only, read and write rows and use sequences: no DDL, no temporary tables.
     With one role in both URLs (an installation without the two roles) the database is only created.
     """
-    runtime, migration = urlsplit(runtime_url), urlsplit(migration_url)
-    name = migration.path.lstrip("/")
-    if runtime.path.lstrip("/") != name:
-        raise ProvisionError(f"the runtime and migration URLs name different databases ({runtime.path}, {name})")
-    owner, app = migration.username, runtime.username
+    name, other = (unquote(urlsplit(url).path.lstrip("/")) for url in (migration_url, runtime_url))
+    if other != name:
+        raise ProvisionError(f"the runtime and migration URLs name different databases ({other}, {name})")
+    owner, app = identities.user_of(migration_url), identities.user_of(runtime_url)
     ids = {"db": sql.Identifier(name), "owner": sql.Identifier(owner or ""), "app": sql.Identifier(app or "")}
-    conn = _admin_connection(admin_url, "postgres")
-    try:
-        with conn.cursor() as cur:
-            separate = owner != app
-            if separate:
-                _role(cur, owner, unquote(migration.password or ""))
-                _role(cur, app, unquote(runtime.password or ""))
-            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
-            if cur.fetchone() is None:
-                log.info("creating database %s", name)
-                query = "CREATE DATABASE {db} OWNER {owner}" if separate else "CREATE DATABASE {db}"
-                cur.execute(sql.SQL(query).format(**ids))
-            if not separate:
-                return
-            for statement in ("ALTER DATABASE {db} OWNER TO {owner}", "REVOKE ALL ON DATABASE {db} FROM PUBLIC",
-                              "GRANT CONNECT ON DATABASE {db} TO {app}"):
-                cur.execute(sql.SQL(statement).format(**ids))
-    finally:
-        conn.close()
-    conn = _admin_connection(admin_url, name)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql.SQL("ALTER SCHEMA public OWNER TO {owner}").format(**ids))
-            _hand_over(cur, owner)
-            for statement in (
-                    "REVOKE ALL ON SCHEMA public FROM PUBLIC",
-                    "GRANT USAGE ON SCHEMA public TO {app}",
-                    "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {app}",
-                    "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {app}",
-                    "ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public"
-                    " GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {app}",
-                    "ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public"
-                    " GRANT USAGE, SELECT ON SEQUENCES TO {app}"):
-                cur.execute(sql.SQL(statement).format(**ids))
-    finally:
-        conn.close()
+    with contextlib.closing(_admin_connection(admin_url, "postgres")) as conn, conn.cursor() as cur:
+        if owner != app:
+            _role(cur, owner, identities.password_of(migration_url))
+            _role(cur, app, identities.password_of(runtime_url))
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        if cur.fetchone() is None:
+            log.info("creating database %s", name)
+            cur.execute(sql.SQL("CREATE DATABASE {db} OWNER {owner}" if owner != app else "CREATE DATABASE {db}")
+                        .format(**ids))
+        if owner == app:
+            return
+        _run(cur, ids, "ALTER DATABASE {db} OWNER TO {owner}", "REVOKE ALL ON DATABASE {db} FROM PUBLIC",
+             "GRANT CONNECT ON DATABASE {db} TO {app}")
+    with contextlib.closing(_admin_connection(admin_url, name)) as conn, conn.cursor() as cur:
+        _run(cur, ids, "ALTER SCHEMA public OWNER TO {owner}")
+        _hand_over(cur, owner)
+        _run(cur, ids, "REVOKE ALL ON SCHEMA public FROM PUBLIC", "GRANT USAGE ON SCHEMA public TO {app}",
+             "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {app}",
+             "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {app}",
+             "ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE"
+             " ON TABLES TO {app}",
+             "ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {app}")
+
+
+def _run(cur, ids, *statements):
+    for statement in statements:
+        cur.execute(sql.SQL(statement).format(**ids))
 
 
 _KINDS = {"r": "TABLE", "p": "TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW", "S": "SEQUENCE"}

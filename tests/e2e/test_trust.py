@@ -13,10 +13,11 @@ from amqp.exceptions import AccessRefused, PreconditionFailed
 from kombu import Connection, Exchange, Queue, binding
 
 from bench.event_stream import envelope
-from shared import dead_letters
+from shared import config, dead_letters, provision
 from shared.envelope import make_event
+from shared.migrate import migrate
 from tests.conftest import SUBSCRIBER
-from tests.fixtures import RpcFailed, broker_uri, rpc_call, wait_for
+from tests.fixtures import RpcFailed, broker_uri, other_database, rpc_call, wait_for
 from tests.ideas.test_api import submit
 from tests.ideas.test_board_events import decision, shortlisted_idea, status_of
 
@@ -269,3 +270,23 @@ def test_the_owner_role_owns_every_table_and_the_service_runs_as_the_runtime_rol
     [(sessions,)] = sql_as(ideas_database, "SELECT count(*) FROM pg_stat_activity"
                                            f" WHERE datname = current_database() AND usename = '{runtime}'")
     assert sessions >= ideas_settings.db_pool_size
+
+
+def test_provisioning_hands_a_database_made_before_the_roles_to_its_owner(ideas_settings):
+    """An installation from before the two roles: every table the admin's. Provisioning hands them over."""
+    settings = other_database(ideas_settings, "_upgrade")
+    name = settings.database_url.rsplit("/", 1)[1]
+    admin = config.env("PG_URL").rstrip("/")
+    sql_as(f"{admin}/postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        migrate("ideas", f"{admin}/{name}")  # as before: created and migrated by the admin
+        provision.service_database("ideas", settings)
+        owner = settings.migration_database_url.split("://", 1)[1].split(":", 1)[0]
+        assert sql_as(settings.migration_database_url,
+                      "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'") == [(owner,)]
+        assert migrate("ideas", settings.migration_database_url) == []  # the owner carries on from there
+        assert sql_as(settings.database_url, "SELECT count(*) FROM municipalities") == [(2,)]
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            sql_as(settings.database_url, "DROP TABLE ideas")
+    finally:
+        sql_as(f"{admin}/postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
