@@ -36,7 +36,10 @@ def _provision(args):
         print(json.dumps(provision.definitions(provision.vhost_of(uri), provision.passwords(subscribers)),
                          indent=2))
         return 0
-    provision.broker(uri, subscribers)
+    try:
+        provision.broker(uri, subscribers)
+    except provision.ProvisionError as exc:
+        raise ValueError(str(exc)) from None  # said as a usage error, without a traceback
     print(f"RabbitMQ vhost {provision.vhost_of(uri)}: users {', '.join(provision.passwords(subscribers))}"
           " with their permissions")
     for service in registry.services():

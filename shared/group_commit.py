@@ -12,7 +12,6 @@ batch fails, its items are committed one by one: a bad item fails alone (its wor
 exception: retried, then dead-lettered) and the others go through.
 """
 import logging
-
 from functools import partial
 
 from eventlet.event import Event
