@@ -61,6 +61,22 @@ class Publisher:
         self._refused = True
         self._on_ack(delivery_tag, multiple)
 
+    def declare(self, *entities):
+        """Declare exchanges or queues now, on the publishing channel (each once per connection)."""
+        with self._lock:
+            try:
+                producer = self._ensure()
+                self._declare(producer, entities)
+            except Exception:
+                self._reset()
+                raise
+
+    def _declare(self, producer, entities):
+        for entity in entities:
+            if entity.name not in self._declared:
+                entity(producer.channel).declare()
+                self._declared.add(entity.name)
+
     def publish(self, body, *, exchange="", routing_key, content_type, headers=None, message_id=None, declare=()):
         self.publish_many([dict(body=body, exchange=exchange, routing_key=routing_key, content_type=content_type,
                                 headers=headers, message_id=message_id, declare=declare)])
@@ -71,10 +87,7 @@ class Publisher:
             try:
                 producer = self._ensure()
                 for message in messages:
-                    for entity in message.get("declare", ()):
-                        if entity.name not in self._declared:
-                            entity(producer.channel).declare()
-                            self._declared.add(entity.name)
+                    self._declare(producer, message.get("declare", ()))
                     producer.publish(
                         message["body"], exchange=message.get("exchange", ""), routing_key=message["routing_key"],
                         content_type=message["content_type"], content_encoding="utf-8", delivery_mode=2,

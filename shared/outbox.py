@@ -77,9 +77,15 @@ class Relay:
             self.pending.put(event_id)
 
     def run(self):
+        declared = False
         while self.running or self.pending.qsize():
-            ids = self._take_pending()
             try:
+                if not declared:
+                    # The service's exchange exists from its start, not from its first event: other
+                    # services' consumers may only bind to it, and wait for it until it is there.
+                    self.publisher.declare(event_exchange(exchange_of(self.service)))
+                    declared = True
+                ids = self._take_pending()
                 if ids:
                     self.publish_ids(ids)
                 else:

@@ -7,14 +7,17 @@ consumer where it cannot; outside subscribers read and nothing more; RPC names i
 import json
 import uuid
 
+import eventlet
 import psycopg2
 import pytest
-from amqp.exceptions import AccessRefused, PreconditionFailed
+from amqp.exceptions import AccessRefused, NotFound, PreconditionFailed
 from kombu import Connection, Exchange, Queue, binding
 
 from bench.event_stream import envelope
-from shared import config, dead_letters, provision
-from shared.envelope import make_event
+from shared import config, dead_letters, outbox, provision
+from shared.amqp import Publisher
+from shared.db import Pool
+from shared.envelope import exchange_of, make_event
 from shared.migrate import migrate
 from tests.conftest import SUBSCRIBER
 from tests.fixtures import RpcFailed, broker_uri, other_database, rpc_call, wait_for
@@ -290,3 +293,27 @@ def test_provisioning_hands_a_database_made_before_the_roles_to_its_owner(ideas_
             sql_as(settings.database_url, "DROP TABLE ideas")
     finally:
         sql_as(f"{admin}/postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_a_service_declares_its_own_exchange_as_it_starts_not_at_its_first_event(ideas_service, ideas_database,
+                                                                                 amqp, amqp_uri):
+    """Consumers may only bind to another service's exchange and wait until it is there: without this,
+    two services consuming each other's events would wait for each other forever on a fresh broker."""
+    exchange = exchange_of("trust-probe")
+    relay = outbox.Relay("trust-probe", Pool(ideas_database, 1), Publisher(amqp_uri), 0.1, 60)
+    running = eventlet.spawn(relay.run)
+    try:
+        wait_for(lambda: exists(amqp, exchange), message=f"{exchange} declared")
+    finally:
+        relay.stop()
+        running.wait()
+        relay.close()
+        amqp.channel().exchange_delete(exchange)
+
+
+def exists(amqp, exchange):
+    try:
+        amqp.channel().exchange_declare(exchange, "topic", passive=True)
+        return True
+    except NotFound:
+        return False
