@@ -105,8 +105,8 @@ def main():
     for name in SERVICES:
         provision.service_database(name, settings[name])
     # A service whose database is new missed the events published before it existed.
-    joined = [name for name in SERVICES
-              if "0001" in " ".join(migrate(name, settings[name].migration_database_url))]
+    joined = [name for name in SERVICES if "0001" in " ".join(migrate(
+        name, settings[name].migration_database_url, identities.user_of(settings[name].database_url)))]
     env = dict(os.environ)  # logs: JSON lines (SMARTCITY_LOG_FORMAT=text for plain ones)
     processes = {name: subprocess.Popen([sys.executable, "-m", "shared.runner", name], env=env, cwd=ROOT)
                  for name in SERVICES}

@@ -52,10 +52,11 @@ def _migrate(args):
     from shared.migrate import migrate
 
     for service in args.services or registry.services():
-        url = config.load(service).migration_database_url
-        if url is None:
-            raise ValueError(f"set SMARTCITY_{service.upper()}_MIGRATION_DATABASE_URL (the owner role's URL)")
-        applied = migrate(service, url)
+        try:
+            url, runtime_role = config.migration_target(service)
+        except RuntimeError as exc:
+            raise ValueError(str(exc)) from None
+        applied = migrate(service, url, runtime_role)
         print(f"{service}: {len(applied)} migration(s) applied" + (f" ({', '.join(applied)})" if applied else ""))
     return 0
 

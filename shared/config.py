@@ -87,12 +87,24 @@ def database_urls_for(service):
     In production the migration URL is only ever the one configured: None without it.
     """
     runtime, migration = _own(service, "DATABASE_URL"), _own(service, "MIGRATION_DATABASE_URL")
-    if runtime is None:
-        runtime, default_migration = identities.database_urls(env("PG_URL", DEFAULT_PG_URL), f"smartcity_{service}")
-        migration = migration or default_migration
+    defaults = identities.database_urls(env("PG_URL", DEFAULT_PG_URL), f"smartcity_{service}")
     if migration is None and env("ENV", "development") != "production":
-        migration = runtime
-    return runtime, migration
+        migration = runtime or defaults[1]
+    return runtime or defaults[0], migration
+
+
+def migration_target(service):
+    """(owner's URL, runtime role or None for the database's name + `_app`) for `smartcity migrate`,
+    from nothing but SMARTCITY_<SERVICE>_MIGRATION_DATABASE_URL (and _DATABASE_URL when set): all a
+    migration job has. In production the URL must be set and must not hold a development password."""
+    url = database_urls_for(service)[1]
+    if url is None:
+        raise RuntimeError(f"set SMARTCITY_{service.upper()}_MIGRATION_DATABASE_URL (the owner role's URL)")
+    if env("ENV", "development") == "production" and _uses_local_password(url):
+        raise RuntimeError(f"SMARTCITY_ENV=production refuses development defaults; set your own "
+                           f"SMARTCITY_{service.upper()}_MIGRATION_DATABASE_URL")
+    runtime = _own(service, "DATABASE_URL")
+    return url, identities.user_of(runtime) if runtime else None
 
 
 def _uses_local_password(url):
@@ -107,7 +119,7 @@ def _local_defaults(settings):
     found = []
     if settings.jwt_secret == DEV_JWT_SECRET and not settings.jwt_jwks_url:
         found.append("SMARTCITY_JWT_JWKS_URL or SMARTCITY_JWT_SECRET")
-    if settings.pseudonym_key == DEV_PSEUDONYM_KEY:
+    if registry.spec(settings.service).pseudonyms and settings.pseudonym_key == DEV_PSEUDONYM_KEY:
         found.append(f"SMARTCITY_[{settings.service.upper()}_]PSEUDONYM_KEY")
     prefix = f"SMARTCITY_{settings.service.upper()}_"
     for name, url in (("AMQP_URI", settings.amqp_uri), ("DATABASE_URL", settings.database_url),

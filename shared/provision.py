@@ -1,7 +1,7 @@
 """Create the identities of shared.identities, idempotently: broker users and PostgreSQL roles.
 
     broker(vhost, subscribers)                        users, permissions, topic permissions, exchanges
-    database(admin_url, runtime_url, migration_url)   a database, its owner and runtime roles, their grants
+    database(admin_url, runtime_url, migration_url)   a database and its owner and runtime roles
 
 The broker part writes RabbitMQ definitions and imports them with `rabbitmqctl` (one call, a local
 broker only); for any other broker `definitions()` is what to import (management UI, or the
@@ -117,11 +117,12 @@ def _admin_connection(admin_url, database):
 
 
 def database(admin_url, runtime_url, migration_url):
-    """The database of `migration_url`, owned by its role, readable and writable by `runtime_url`'s role.
+    """The database of `migration_url`, owned by that URL's role, and the role of `runtime_url`.
 
-    Both roles are created (or get the URLs' passwords); the owner owns the database, its schema and
-    every object in it (also ones made earlier by another role); the runtime role may connect to
-    this database only, read and write rows and use sequences: no DDL, no temporary tables.
+    Both roles are created (or get the URLs' passwords) without any right of their own; the owner
+    owns the database, its schema and every object in it (also ones made earlier by another role).
+    What the runtime role may do the owner grants when it migrates (shared.migrate), as on
+    Kubernetes, where the operator makes roles and databases and a job migrates.
     With one role in both URLs (an installation without the two roles) the database is only created.
     """
     name, other = (unquote(urlsplit(url).path.lstrip("/")) for url in (migration_url, runtime_url))
@@ -140,22 +141,10 @@ def database(admin_url, runtime_url, migration_url):
                         .format(**ids))
         if owner == app:
             return
-        _run(cur, ids, "ALTER DATABASE {db} OWNER TO {owner}", "REVOKE ALL ON DATABASE {db} FROM PUBLIC",
-             "GRANT CONNECT ON DATABASE {db} TO {app}")
+        cur.execute(sql.SQL("ALTER DATABASE {db} OWNER TO {owner}").format(**ids))
     with contextlib.closing(_admin_connection(admin_url, name)) as conn, conn.cursor() as cur:
-        _run(cur, ids, "ALTER SCHEMA public OWNER TO {owner}")
+        cur.execute(sql.SQL("ALTER SCHEMA public OWNER TO {owner}").format(**ids))
         _hand_over(cur, owner)
-        _run(cur, ids, "REVOKE ALL ON SCHEMA public FROM PUBLIC", "GRANT USAGE ON SCHEMA public TO {app}",
-             "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {app}",
-             "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {app}",
-             "ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE"
-             " ON TABLES TO {app}",
-             "ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {app}")
-
-
-def _run(cur, ids, *statements):
-    for statement in statements:
-        cur.execute(sql.SQL(statement).format(**ids))
 
 
 _KINDS = {"r": "TABLE", "p": "TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW", "S": "SEQUENCE"}

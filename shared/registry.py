@@ -23,6 +23,7 @@ class ServiceSpec:
     cli: str | None = None  # a module with `register(subparsers)` adding its `smartcity` commands
     demo: str | None = None  # a module with `already_loaded(api)` and `load(api)` for `make run`
     start_paths: tuple = ()  # what `make run` shows a person first: (path, what it is) pairs that answer 200
+    pseudonyms: bool = False  # keys pseudonyms with SMARTCITY_[<SERVICE>_]PSEUDONYM_KEY (not the dev key in production)
 
     def load_class(self):
         module, _, attribute = self.service_class.partition(":")

@@ -14,7 +14,7 @@ import sys  # noqa: E402
 import eventlet  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 
-from shared import config, logs, registry  # noqa: E402
+from shared import config, identities, logs, registry  # noqa: E402
 from shared.migrate import migrate  # noqa: E402
 
 STOP_TIMEOUT = 5.0
@@ -24,7 +24,7 @@ log = logging.getLogger("shared.runner")
 def run(service):
     settings = config.load(service)
     if settings.migration_database_url:
-        migrate(service, settings.migration_database_url)
+        migrate(service, settings.migration_database_url, identities.user_of(settings.database_url))
     else:
         log.info("%s: no migration URL here (production: a migration job applies them)", service)
     runner = ServiceRunner(settings.nameko_config())

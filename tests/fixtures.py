@@ -54,7 +54,7 @@ def fresh_database(settings):
         cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.close()
     provision.service_database(settings.service, settings)
-    migrate(settings.service, settings.migration_database_url)
+    migrate(settings.service, settings.migration_database_url, identities.user_of(settings.database_url))
     return settings.migration_database_url
 
 

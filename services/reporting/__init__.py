@@ -15,4 +15,5 @@ SPEC = ServiceSpec(
     # flight (= the prefetch count) make bigger batches.
     max_workers=100,
     cli="services.reporting.cli",
+    pseudonyms=True,  # authors in the event log
 )

@@ -11,4 +11,5 @@ SPEC = ServiceSpec(
     start_paths=(("/api/v1/rankings?municipality=gera", "rankings (JSON)"),),
     cli="services.voting.cli",
     demo="services.voting.demo",
+    pseudonyms=True,  # voters in the vote ledger
 )

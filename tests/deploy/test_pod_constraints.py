@@ -24,13 +24,14 @@ import psycopg2
 import pytest
 import requests
 
+from shared import provision
 from shared.migrate import migrate
 from shared.runner import STOP_TIMEOUT
 from tests.conftest import SUFFIX
 from tests.deploy.manifests import K8S, ROOT, SERVICES, containers, env_of, named, render
 from tests.deploy.test_image import image_environment
 from tests.deploy.test_workloads import connections_per_pod, settings_of
-from tests.fixtures import wait_for
+from tests.fixtures import broker_uri, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -97,13 +98,16 @@ def free_port():
 
 @pytest.fixture(scope="module")
 def pod_broker():
-    """A vhost of its own, so the pods never take messages of the other tests' services."""
+    """A vhost of its own, so the pods never take messages of the other tests' services, with the
+    services' broker users on it (each pod logs in as its own)."""
     rabbitmqctl = shutil.which("rabbitmqctl")
     if rabbitmqctl:
         subprocess.run([rabbitmqctl, "-q", "add_vhost", VHOST], capture_output=True, timeout=60)
         subprocess.run([rabbitmqctl, "-q", "set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*"],
                        capture_output=True, timeout=60, check=True)
-        return f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
+        uri = f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
+        provision.broker(uri)
+        return uri
     return os.environ["SMARTCITY_AMQP_URI"]
 
 
@@ -150,7 +154,7 @@ def recreate(database):
 
 
 def pod_secrets(service, broker, database):
-    return {(f"smartcity-{service}", "AMQP_URI"): broker,
+    return {(f"smartcity-{service}", "AMQP_URI"): broker_uri(service, broker),
             (f"smartcity-{service}", "DATABASE_URL"): database,
             (f"smartcity-{service}", "MIGRATION_DATABASE_URL"): database,
             ("smartcity-pseudonym", "PSEUDONYM_KEY"): "pod-test-pseudonym-key",
@@ -188,6 +192,9 @@ def test_each_service_starts_answers_ready_and_stops_under_the_pod_constraints(p
             (container,) = containers(named(docs, "Deployment", service))
             port = free_port()
             env = pod_environment(docs, service, container, pod_secrets(service, pod_broker, database), port)
+            # The test broker's service users have their development passwords (users are the whole
+            # broker's, shared by every test run on this machine), which production refuses to use.
+            env["SMARTCITY_ENV"] = "development"
             log = tmp_path / f"{service}.log"
             with log.open("w") as stderr:  # a file, not a pipe: a full pipe would stall the service's logging
                 process = in_pod(container["args"], env, stdout=subprocess.DEVNULL, stderr=stderr)

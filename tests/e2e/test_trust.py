@@ -14,7 +14,7 @@ from amqp.exceptions import AccessRefused, NotFound, PreconditionFailed
 from kombu import Connection, Exchange, Queue, binding
 
 from bench.event_stream import envelope
-from shared import config, dead_letters, outbox, provision
+from shared import config, dead_letters, identities, outbox, provision
 from shared.amqp import Publisher
 from shared.db import Pool
 from shared.envelope import exchange_of, make_event
@@ -287,7 +287,8 @@ def test_provisioning_hands_a_database_made_before_the_roles_to_its_owner(ideas_
         owner = settings.migration_database_url.split("://", 1)[1].split(":", 1)[0]
         assert sql_as(settings.migration_database_url,
                       "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'") == [(owner,)]
-        assert migrate("ideas", settings.migration_database_url) == []  # the owner carries on from there
+        # the owner carries on from there, and grants the runtime role its rights
+        assert migrate("ideas", settings.migration_database_url, identities.user_of(settings.database_url)) == []
         assert sql_as(settings.database_url, "SELECT count(*) FROM municipalities") == [(2,)]
         with pytest.raises(psycopg2.errors.InsufficientPrivilege):
             sql_as(settings.database_url, "DROP TABLE ideas")

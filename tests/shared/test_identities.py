@@ -121,17 +121,18 @@ def test_the_recorded_publisher_counts_only_on_the_consumers_own_copies():
 
 # --- configuration --------------------------------------------------------------------------
 
-PRODUCTION = {
+PRODUCTION = {  # as a Deployment gives them to the voting service (which keys pseudonyms)
     "SMARTCITY_ENV": "production", "SMARTCITY_JWT_SECRET": "a-real-secret", "SMARTCITY_PSEUDONYM_KEY": "a-real-key",
-    "SMARTCITY_IDEAS_AMQP_URI": "amqp://ideas:Xk3-broker@rabbitmq:5672/",
-    "SMARTCITY_IDEAS_DATABASE_URL": "postgresql://smartcity_ideas_app:Xk3-app@postgres:5432/smartcity_ideas",
+    "SMARTCITY_VOTING_AMQP_URI": "amqp://voting:Xk3-broker@rabbitmq:5672/",
+    "SMARTCITY_VOTING_DATABASE_URL": "postgresql://smartcity_voting_app:Xk3-app@postgres:5432/smartcity_voting",
 }
+OWNER_URL = "postgresql://smartcity_voting_owner:Xk3-owner@postgres:5432/smartcity_voting"
 
 
 @pytest.fixture
 def production(monkeypatch):
-    for name in ("SMARTCITY_AMQP_URI", "SMARTCITY_PG_URL", "SMARTCITY_IDEAS_MIGRATION_DATABASE_URL",
-                 "SMARTCITY_JWT_JWKS_URL", "SMARTCITY_IDEAS_PSEUDONYM_KEY"):
+    for name in ("SMARTCITY_AMQP_URI", "SMARTCITY_PG_URL", "SMARTCITY_VOTING_MIGRATION_DATABASE_URL",
+                 "SMARTCITY_JWT_JWKS_URL", "SMARTCITY_VOTING_PSEUDONYM_KEY"):
         monkeypatch.delenv(name, raising=False)
     for name, value in PRODUCTION.items():
         monkeypatch.setenv(name, value)
@@ -139,22 +140,41 @@ def production(monkeypatch):
 
 
 def test_production_starts_on_its_own_credentials_and_leaves_migrations_to_the_owner_role(production):
-    settings = config.load("ideas")
-    assert settings.amqp_uri == PRODUCTION["SMARTCITY_IDEAS_AMQP_URI"]
+    settings = config.load("voting")
+    assert settings.amqp_uri == PRODUCTION["SMARTCITY_VOTING_AMQP_URI"]
     assert settings.migration_database_url is None  # not this process's job without the owner's URL
-    production.setenv("SMARTCITY_IDEAS_MIGRATION_DATABASE_URL",
-                      "postgresql://smartcity_ideas_owner:Xk3-owner@postgres:5432/smartcity_ideas")
-    assert config.load("ideas").migration_database_url.startswith("postgresql://smartcity_ideas_owner:")
+    production.setenv("SMARTCITY_VOTING_MIGRATION_DATABASE_URL", OWNER_URL)
+    assert config.load("voting").migration_database_url == OWNER_URL
+
+
+def test_a_migration_job_needs_nothing_but_the_owners_url(production):
+    for name in PRODUCTION:
+        if name.startswith("SMARTCITY_VOTING_") or name == "SMARTCITY_PSEUDONYM_KEY":
+            production.delenv(name)
+    with pytest.raises(RuntimeError, match="set SMARTCITY_VOTING_MIGRATION_DATABASE_URL"):
+        config.migration_target("voting")
+    production.setenv("SMARTCITY_VOTING_MIGRATION_DATABASE_URL", OWNER_URL)
+    assert config.migration_target("voting") == (OWNER_URL, None)  # runtime role: smartcity_voting_app
+
+
+def test_a_service_that_keys_no_pseudonyms_needs_no_key(production):
+    production.delenv("SMARTCITY_PSEUDONYM_KEY")
+    production.delenv("SMARTCITY_IDEAS_MIGRATION_DATABASE_URL", raising=False)  # the tests' own (conftest)
+    production.setenv("SMARTCITY_IDEAS_AMQP_URI", "amqp://ideas:Xk3-broker@rabbitmq:5672/")
+    production.setenv("SMARTCITY_IDEAS_DATABASE_URL", "postgresql://smartcity_ideas_app:Xk3@postgres/smartcity_ideas")
+    assert config.load("ideas").service == "ideas"
+    with pytest.raises(RuntimeError, match="PSEUDONYM_KEY"):
+        config.load("voting")
 
 
 @pytest.mark.parametrize("name, value", [
     ("SMARTCITY_JWT_SECRET", config.DEV_JWT_SECRET),
     ("SMARTCITY_PSEUDONYM_KEY", config.DEV_PSEUDONYM_KEY),
-    ("SMARTCITY_IDEAS_AMQP_URI", None),  # the default: its development password
-    ("SMARTCITY_IDEAS_AMQP_URI", "amqp://ideas:ideas-local-password@rabbitmq:5672/"),
-    ("SMARTCITY_IDEAS_DATABASE_URL", None),
-    ("SMARTCITY_IDEAS_MIGRATION_DATABASE_URL",
-     "postgresql://smartcity_ideas_owner:smartcity_ideas_owner-local-password@postgres:5432/smartcity_ideas"),
+    ("SMARTCITY_VOTING_AMQP_URI", None),  # the default: its development password
+    ("SMARTCITY_VOTING_AMQP_URI", "amqp://voting:voting-local-password@rabbitmq:5672/"),
+    ("SMARTCITY_VOTING_DATABASE_URL", None),
+    ("SMARTCITY_VOTING_MIGRATION_DATABASE_URL",
+     "postgresql://smartcity_voting_owner:smartcity_voting_owner-local-password@postgres:5432/smartcity_voting"),
 ])
 def test_production_refuses_every_development_default(production, name, value):
     if value is None:
@@ -162,7 +182,10 @@ def test_production_refuses_every_development_default(production, name, value):
     else:
         production.setenv(name, value)
     with pytest.raises(RuntimeError, match=f"production refuses development defaults.*{name.split('_', 2)[-1]}"):
-        config.load("ideas")
+        config.load("voting")
+    if "MIGRATION" in name:
+        with pytest.raises(RuntimeError, match="production refuses development defaults"):
+            config.migration_target("voting")
 
 
 @pytest.mark.parametrize("uri", ["amqp://guest:guest@127.0.0.1:5672/", "amqp://voting:x@127.0.0.1:5672/"])
