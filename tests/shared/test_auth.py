@@ -152,4 +152,8 @@ def test_production_needs_issuer_and_audience(monkeypatch):
         config.load("ideas")
     monkeypatch.setenv("SMARTCITY_JWT_ISSUER", "https://login.example.org/realms/city")
     monkeypatch.setenv("SMARTCITY_JWT_AUDIENCE", "smartcity")
+    # and, as every production service, credentials of its own (tests/shared/test_identities.py)
+    monkeypatch.setenv("SMARTCITY_IDEAS_AMQP_URI", "amqp://ideas:Xk3-broker@rabbitmq:5672/")
+    monkeypatch.setenv("SMARTCITY_IDEAS_DATABASE_URL", "postgresql://smartcity_ideas_app:Xk3@postgres/smartcity_ideas")
+    monkeypatch.delenv("SMARTCITY_IDEAS_MIGRATION_DATABASE_URL", raising=False)
     assert config.load("ideas").environment == "production"

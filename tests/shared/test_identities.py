@@ -123,6 +123,7 @@ def test_the_recorded_publisher_counts_only_on_the_consumers_own_copies():
 
 PRODUCTION = {  # as a Deployment gives them to the voting service (which keys pseudonyms)
     "SMARTCITY_ENV": "production", "SMARTCITY_JWT_SECRET": "a-real-secret", "SMARTCITY_PSEUDONYM_KEY": "a-real-key",
+    "SMARTCITY_JWT_ISSUER": "https://login.example.org/realms/city", "SMARTCITY_JWT_AUDIENCE": "smartcity",
     "SMARTCITY_VOTING_AMQP_URI": "amqp://voting:Xk3-broker@rabbitmq:5672/",
     "SMARTCITY_VOTING_DATABASE_URL": "postgresql://smartcity_voting_app:Xk3-app@postgres:5432/smartcity_voting",
 }
@@ -167,8 +168,7 @@ def test_a_service_that_keys_no_pseudonyms_needs_no_key(production):
         config.load("voting")
 
 
-@pytest.mark.parametrize("name, value", [
-    ("SMARTCITY_JWT_SECRET", config.DEV_JWT_SECRET),
+@pytest.mark.parametrize("name, value", [  # the development JWT secret: tests/shared/test_auth.py
     ("SMARTCITY_PSEUDONYM_KEY", config.DEV_PSEUDONYM_KEY),
     ("SMARTCITY_VOTING_AMQP_URI", None),  # the default: its development password
     ("SMARTCITY_VOTING_AMQP_URI", "amqp://voting:voting-local-password@rabbitmq:5672/"),
