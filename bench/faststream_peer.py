@@ -23,6 +23,7 @@ from faststream.rabbit.schemas import Channel
 
 from services.reporting.recording import record_events
 from services.reporting.repository import ReportingRepository
+from shared import config
 from shared.db import Pool, SqlUnitOfWork
 from shared.envelope import EventError, parse_event
 from shared.group_commit import MAX_BATCH
@@ -35,6 +36,7 @@ class GroupCommit:
 
     def __init__(self, pool):
         self.pool = pool
+        self.key = config.service_env("reporting", "PSEUDONYM_KEY", config.DEV_PSEUDONYM_KEY)  # the service's
         self.pending = []
         self.flushing = None
 
@@ -48,7 +50,7 @@ class GroupCommit:
             batch, self.pending = self.pending[:MAX_BATCH], self.pending[MAX_BATCH:]
             unit = SqlUnitOfWork("reporting", self.pool, ReportingRepository)
             try:
-                await asyncio.to_thread(record_events, unit, [event for event, _ in batch])
+                await asyncio.to_thread(record_events, unit, [event for event, _ in batch], self.key)
             except Exception:
                 log.exception("a batch of %d events failed; requeueing it", len(batch))
                 for _, message in batch:
