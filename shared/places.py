@@ -14,9 +14,9 @@ import time
 import eventlet
 from eventlet.event import Event
 from nameko.extensions import DependencyProvider
-from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared.config import env
+from shared.rpc import ServiceClusterRpc
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 30  # after a failed fetch
@@ -84,7 +84,8 @@ class PlaceNamesProvider(DependencyProvider):
 
     def _fetch(self):
         try:
-            with ClusterRpcProxy(self.container.config, timeout=RPC_TIMEOUT_SECONDS) as rpc:
+            with ServiceClusterRpc(self.container.config, self.container.service_name,
+                                   timeout=RPC_TIMEOUT_SECONDS) as rpc:
                 self.names = PlaceNames(rpc.ideas.places())
             self.fresh_until = time.monotonic() + self.ttl
         except Exception as exc:  # ideas away: keep what we had, ask again soon

@@ -13,8 +13,10 @@ A request without user_id comes from an unknown caller.
 import eventlet
 import nameko.rpc
 from marshmallow import ValidationError
+from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.exceptions import RemoteError
 from nameko.extensions import DependencyProvider
+from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy
 
 from shared.amqp import user_of_uri
 from shared.config import settings_of
@@ -50,6 +52,28 @@ class ServiceRpc(nameko.rpc.RpcProxy):
     def setup(self):
         self.options = {**self.options, "user_id": user_of_uri(settings_of(self.container).amqp_uri)}
         super().setup()
+
+
+class _Proxies(ClusterProxy):
+    def __init__(self, worker_ctx, reply_listener, **options):
+        self._options = options
+        super().__init__(worker_ctx, reply_listener)
+
+    def __getattr__(self, name):
+        if name not in self._proxies:
+            self._proxies[name] = nameko.rpc.ServiceProxy(self._worker_ctx, name, self._reply_listener, **self._options)
+        return self._proxies[name]
+
+
+class ServiceClusterRpc(ClusterRpcProxy):
+    """nameko's standalone ClusterRpcProxy as `service`, for a call outside any worker (a dependency's own
+    thread): its reply queue is the service's (rpc.reply-<service>-…, which its broker user may declare)
+    and each request carries the service's user_id, as ServiceRpc's do."""
+
+    def __init__(self, config, service, **kwargs):
+        self.ServiceContainer = type("ServiceContainer", (ClusterRpcProxy.ServiceContainer,), {"service_name": service})
+        super().__init__(config, **kwargs)
+        self._proxy = _Proxies(self._worker_ctx, self._reply_listener, user_id=user_of_uri(config[AMQP_URI_CONFIG_KEY]))
 
 
 def _domain_error(exc):

@@ -10,6 +10,8 @@ import pytest
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from shared import config
+from shared.rpc import ServiceClusterRpc
 from tests.fixtures import RpcFailed, broker_uri, rpc_call
 from tests.ideas.test_api import moderate, submit
 
@@ -70,8 +72,10 @@ def test_fields_of_action(as_voting):
     assert "municipality" in str(invalid.value)
 
 
-def test_places_name_every_municipality_and_field_in_german_and_english(rpc):
-    places = {place["slug"]: place for place in rpc.places()}
+def test_places_name_every_municipality_and_field_in_german_and_english(ideas_service):
+    """Asked as notifications and reporting ask it (shared.places): outside a worker, as their own user."""
+    with ServiceClusterRpc({"AMQP_URI": config.load("notifications").amqp_uri}, "notifications", timeout=10) as rpc:
+        places = {place["slug"]: place for place in rpc.ideas.places()}
     assert set(places) == {"gera", "grossenhain"}
     gera = places["gera"]
     assert (gera["name"], gera["name_en"]) == ("Gera", "Gera")
@@ -80,3 +84,9 @@ def test_places_name_every_municipality_and_field_in_german_and_english(rpc):
                          "name_en": "Mobility and infrastructure"}]
     assert [field["name_en"] for field in places["grossenhain"]["fields"]] == [
         "Administration", "Education", "Health", "Mobility"]
+
+
+def test_a_service_asking_outside_a_worker_is_known_by_its_user(ideas_service, ideas_api, auth):
+    hidden = submit(ideas_api, auth)  # only a service of ours sees it: the request carried reporting's user_id
+    with ServiceClusterRpc({"AMQP_URI": config.load("reporting").amqp_uri}, "reporting", timeout=10) as rpc:
+        assert rpc.ideas.get_idea(hidden["id"])["status"] == "submitted"
