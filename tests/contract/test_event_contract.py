@@ -48,7 +48,7 @@ def test_the_official_asyncapi_parser_finds_no_error_or_warning_and_reads_each_e
     """@asyncapi/parser (npm, installed by `make test` from package-lock.json) on the committed document."""
     root = contract.DOCS.parents[1]
     assert shutil.which("node"), "Node.js is needed for the AsyncAPI parser (scripts/ensure_infra.sh installs it)"
-    assert (root / "node_modules" / "@asyncapi" / "parser").is_dir(), "run `make node-tools` (npm ci)"
+    assert (root / "node_modules" / "@asyncapi" / "parser").is_dir(), "run `make node` (npm ci)"
     result = subprocess.run(["node", "scripts/check_asyncapi.mjs", str(contract.DOCS / "asyncapi.yaml")], cwd=root,
                             capture_output=True, text=True, timeout=60)
     report = json.loads(result.stdout)
