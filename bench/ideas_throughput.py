@@ -53,7 +53,8 @@ IDEA = {
 def idea_row(author_id):
     """An idea row as the service's submit_idea stores it."""
     now = datetime.now(timezone.utc)
-    return {**IDEA, "id": uuid.uuid4(), "working_group": None, "lat": None, "lon": None, "author_id": author_id,
+    return {**IDEA, "id": uuid.uuid4(), "working_group": None, "working_group_id": None, "competition_id": None,
+            "profile": None, "lat": None, "lon": None, "author_id": author_id,
             "status": "submitted", "status_reason": None, "created_at": now, "updated_at": now,
             "published_at": None}
 
@@ -83,7 +84,8 @@ class IdeasThroughput(harness.Benchmark):
 
     def seed(self, dsn):
         with contextlib.closing(psycopg2.connect(dsn)) as conn, conn, conn.cursor() as cur:
-            cur.execute("TRUNCATE milestones, ideas, outbox")
+            # CASCADE: the strategy process's tables (shortlists, sponsors, sub-concepts …) refer to ideas
+            cur.execute("TRUNCATE milestones, ideas, outbox CASCADE")
 
     def baseline_transaction(self, conn):
         with conn, conn.cursor() as cur:

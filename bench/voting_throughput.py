@@ -133,7 +133,8 @@ class VotingThroughput(harness.Benchmark):
             repo = VotingRepository(cur)
             for idea_id in self.plan.idea_ids:
                 repo.track_idea({"id": idea_id, "municipality": MUNICIPALITY, "field_of_action": FIELD,
-                                 "title": f"Bench idea {idea_id}", "status": "published", "status_at": now},
+                                 "title": f"Bench idea {idea_id}", "status": "published", "status_at": now,
+                                 "published_at": now},
                                 ledger.GENESIS)
             repo.add_round({"id": self.round_id, "municipality": MUNICIPALITY, "field_of_action": None,
                             "title": "Bench round", "opens_at": now - timedelta(minutes=1),

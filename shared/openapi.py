@@ -54,7 +54,7 @@ def build(service, endpoints, version="1.0.0"):
         if endpoint.query_schema is not None:
             operation["parameters"].append({"in": "query", "schema": endpoint.query_schema})
         if endpoint.body_schema is not None:
-            operation["requestBody"] = {"required": True,
+            operation["requestBody"] = {"required": not endpoint.body_optional,
                                         "content": {"application/json": {"schema": endpoint.body_schema}}}
         if isinstance(endpoint, PageEndpoint):
             _page_operation(operation, endpoint)

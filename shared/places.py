@@ -45,6 +45,12 @@ class PlaceNames:
         row = self._fields.get((municipality, slug))
         return self._name(row, lang) if row else slug
 
+    def knows(self, municipality, field=None):
+        """Whether the ideas service has this municipality (and this field of action of it, if given)."""
+        if field is None:
+            return municipality in self._municipalities
+        return (municipality, field) in self._fields
+
     def municipalities(self, lang):
         """[(slug, name)] in the ideas service's order."""
         return [(p["slug"], self._name(p, lang)) for p in self.places]

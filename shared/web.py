@@ -149,6 +149,9 @@ class ApiEndpoint(HttpRequestHandler):
     def __init__(self, method, url, *, body=None, query=None, response=None, roles=None,
                  status=200, summary=None, tags=None, limits=None, **kwargs):
         self.body_schema = body() if isinstance(body, type) else body
+        # A body whose every field is optional may be left out altogether (no body, no content type).
+        self.body_optional = self.body_schema is not None and not any(
+            field.required for field in self.body_schema.fields.values())
         self.query_schema = query() if isinstance(query, type) else query
         self.response_schema = response() if isinstance(response, type) else response
         self.roles = frozenset(roles) if roles is not None else None
@@ -215,6 +218,8 @@ class ApiEndpoint(HttpRequestHandler):
         return principal
 
     def _json_body(self, request):
+        if self.body_optional and not request.content_length and "Transfer-Encoding" not in request.headers:
+            return {}  # no body at all: every field takes its default
         if (request.content_length or 0) > self.server.max_body_bytes:
             raise ApiError(413, "payload_too_large", f"request body exceeds {self.server.max_body_bytes} bytes")
         if request.mimetype != "application/json":

@@ -103,7 +103,11 @@ def ideas_database(ideas_settings):
 @pytest.fixture
 def ideas_sql(ideas_database):
     """Run SQL on the ideas test database (autocommit); tables are emptied before each test."""
-    run, close = sql_runner(ideas_database, ["milestones", "ideas", "outbox", "inbox"])
+    run, close = sql_runner(ideas_database, ["milestones", "competition_shortlist", "sponsorships", "ideas",
+                                             "competitions", "meeting_registrations", "meetings", "survey_results",
+                                             "surveys", "working_group_members", "working_groups", "outbox", "inbox",
+                                             "comment_reports", "comments", "comment_moderation", "strategy_versions",
+                                             "strategies", "sub_concepts"])
     yield run
     close()
 

@@ -32,9 +32,12 @@ class SubmitIdea:
     field_of_action: str
     title: str
     description: str
-    channel: str
-    working_group: str | None = None
+    channel: str | None = None  # None: implied by competition_id / profile, else "form"
+    working_group: str | None = None  # a group's name (case-insensitive), the older way to name it
+    working_group_id: UUID | None = None
     location: dict | None = None  # {"lat", "lon"}
+    competition_id: UUID | None = None
+    profile: dict | None = None  # {goal, target_group, partners, effort_months, cost_class, contact_consent}
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class SearchIdeas:
     field_of_action: str | None = None
     status: str | None = None
     working_group: str | None = None
+    working_group_id: UUID | None = None
     text: str | None = None  # full-text search in title and description
     page: int = 1
     page_size: int = 20
@@ -90,6 +94,7 @@ class ScheduleMilestone:
     due_date: date
     description: str | None = None
     idea_id: UUID | None = None  # the pilot; None: strategy-wide
+    step: str | None = None  # a step of the strategy process (shared.domain.STRATEGY_STEPS) that reaches it
 
 
 @dataclass(frozen=True)

@@ -2,15 +2,30 @@
 
 `IdeasRepository(cursor)` works inside the transaction its unit of work opened; rows come back
 as dicts (RealDictCursor). tests/ideas/unit/fakes.py is its in-memory twin: same methods, same shapes.
+The strategy process's parts keep their SQL in their own subpackages, as mixins composed here.
 """
+from psycopg2.extras import Json
+
 from shared.domain import PUBLISHED
 
-IDEA_COLUMNS = ("id, municipality, field_of_action, title, description, channel, working_group, lat, lon,"
-                " author_id, status, status_reason, created_at, updated_at, published_at")
-MILESTONE_COLUMNS = "id, municipality, idea_id, title, description, due_date, created_at, reached_at, overdue_at"
+from .competitions.repository import CompetitionRows
+from .feedback.repository import FeedbackRows
+from .groups.repository import GroupRows
+from .meetings.repository import MeetingRows
+from .sponsors.repository import SponsorRows
+from .strategy.repository import StrategyRows
+from .surveys.repository import SurveyRows
+
+IDEA_COLUMNS = ("id, municipality, field_of_action, title, description, channel, working_group, working_group_id,"
+                " competition_id, profile, lat, lon, author_id, status, status_reason, created_at, updated_at,"
+                " published_at")
+# What an idea shows beyond what it is submitted with: the sub-concept it was integrated into.
+IDEA_READ_COLUMNS = IDEA_COLUMNS + ", sub_concept_id"
+MILESTONE_COLUMNS = ("id, municipality, idea_id, title, description, due_date, created_at, reached_at, overdue_at,"
+                     " step")
 
 
-class IdeasRepository:
+class IdeasRepository(GroupRows, CompetitionRows, SponsorRows, MeetingRows, SurveyRows, StrategyRows, FeedbackRows):
     def __init__(self, cursor):
         self.cur = cursor
 
@@ -47,29 +62,25 @@ class IdeasRepository:
         row = self.cur.fetchone()
         return row["municipality"], row["field"]
 
-    def working_groups(self, municipality, statuses):
-        """[{name, ideas}]: each working group of the municipality and its number of ideas in `statuses`."""
-        self.cur.execute(
-            "SELECT working_group AS name, count(*) AS ideas FROM ideas"
-            " WHERE municipality = %s AND working_group IS NOT NULL AND status = ANY(%s)"
-            " GROUP BY working_group ORDER BY working_group",
-            (municipality, list(statuses)),
-        )
-        return self.cur.fetchall()
+    def municipality_bounds(self, slug):
+        """{min_lat, max_lat, min_lon, max_lon} of the municipality, or None."""
+        self.cur.execute("SELECT min_lat, max_lat, min_lon, max_lon FROM municipalities WHERE slug = %s", (slug,))
+        return self.cur.fetchone()
 
     # --- ideas ---
 
     def add_idea(self, idea):
         self.cur.execute(
             f"INSERT INTO ideas ({IDEA_COLUMNS}) VALUES (%(id)s, %(municipality)s, %(field_of_action)s, %(title)s,"
-            " %(description)s, %(channel)s, %(working_group)s, %(lat)s, %(lon)s, %(author_id)s, %(status)s,"
-            " %(status_reason)s, %(created_at)s, %(updated_at)s, %(published_at)s)",
-            idea,
+            " %(description)s, %(channel)s, %(working_group)s, %(working_group_id)s, %(competition_id)s,"
+            " %(profile)s, %(lat)s, %(lon)s, %(author_id)s, %(status)s, %(status_reason)s, %(created_at)s,"
+            " %(updated_at)s, %(published_at)s)",
+            {**idea, "profile": Json(idea["profile"]) if idea["profile"] is not None else None},
         )
 
     def get_idea(self, idea_id, lock=False):
         """The idea row or None; `lock`: FOR UPDATE, held until the transaction ends."""
-        self.cur.execute(f"SELECT {IDEA_COLUMNS} FROM ideas WHERE id = %s" + (" FOR UPDATE" if lock else ""),
+        self.cur.execute(f"SELECT {IDEA_READ_COLUMNS} FROM ideas WHERE id = %s" + (" FOR UPDATE" if lock else ""),
                          (idea_id,))
         return self.cur.fetchone()
 
@@ -78,13 +89,13 @@ class IdeasRepository:
         self.cur.execute(
             "UPDATE ideas SET status = %s, status_reason = %s, updated_at = %s,"
             " published_at = CASE WHEN %s = %s THEN coalesce(published_at, %s) ELSE published_at END"
-            f" WHERE id = %s RETURNING {IDEA_COLUMNS}",
+            f" WHERE id = %s RETURNING {IDEA_READ_COLUMNS}",
             (status, reason, now, status, PUBLISHED, now, idea_id),
         )
         return self.cur.fetchone()
 
     def search_ideas(self, *, statuses=None, author_id=None, municipality=None, field_of_action=None,
-                     status=None, working_group=None, text=None, limit=20, offset=0):
+                     status=None, working_group=None, working_group_id=None, text=None, limit=20, offset=0):
         """A page of ideas, newest first, and the total count.
 
         Visible means: status in `statuses`, or written by `author_id` (None: no restriction).
@@ -95,7 +106,8 @@ class IdeasRepository:
             where.append("(status = ANY(%s) OR author_id = %s)")
             params += [list(statuses), author_id]
         for column, value in (("municipality", municipality), ("field_of_action", field_of_action),
-                              ("status", status), ("working_group", working_group)):
+                              ("status", status), ("working_group", working_group),
+                              ("working_group_id", working_group_id)):
             if value is not None:
                 where.append(f"{column} = %s")
                 params.append(value)
@@ -104,7 +116,7 @@ class IdeasRepository:
             params.append(text)
         condition = " WHERE " + " AND ".join(where) if where else ""
         self.cur.execute(
-            f"SELECT {IDEA_COLUMNS}, count(*) OVER () AS total FROM ideas{condition}"
+            f"SELECT {IDEA_READ_COLUMNS}, count(*) OVER () AS total FROM ideas{condition}"
             " ORDER BY created_at DESC, id LIMIT %s OFFSET %s",
             params + [limit, offset],
         )
@@ -119,7 +131,7 @@ class IdeasRepository:
     def add_milestone(self, milestone):
         self.cur.execute(
             f"INSERT INTO milestones ({MILESTONE_COLUMNS}) VALUES (%(id)s, %(municipality)s, %(idea_id)s,"
-            " %(title)s, %(description)s, %(due_date)s, %(created_at)s, %(reached_at)s, %(overdue_at)s)",
+            " %(title)s, %(description)s, %(due_date)s, %(created_at)s, %(reached_at)s, %(overdue_at)s, %(step)s)",
             milestone,
         )
 
@@ -134,6 +146,18 @@ class IdeasRepository:
         self.cur.execute(f"UPDATE milestones SET reached_at = %s WHERE id = %s RETURNING {MILESTONE_COLUMNS}",
                          (reached_at, milestone_id))
         return self.cur.fetchone()
+
+    def reach_step_milestones(self, municipality, step, reached_at):
+        """Mark reached every unreached milestone of `municipality` tied to `step`; return those rows.
+
+        The UPDATE's row locks make each one reached once, whichever transaction gets there first.
+        """
+        self.cur.execute(
+            "UPDATE milestones SET reached_at = %s WHERE municipality = %s AND step = %s AND reached_at IS NULL"
+            f" RETURNING {MILESTONE_COLUMNS}",
+            (reached_at, municipality, step),
+        )
+        return sorted(self.cur.fetchall(), key=lambda m: (m["due_date"], m["title"]))
 
     def list_milestones(self, municipality=None, idea_id=None):
         where, params = [], []

@@ -13,13 +13,19 @@ from shared.web import AUTHENTICATED, api
 from . import use_cases
 from .commands import (ChangeStatus, FollowBoardDecision, GetIdea, GetMilestone, ListFields, ListMilestones,
                        ListTopicStores, ModerateIdea, ReachMilestone, ScheduleMilestone, SearchIdeas, SubmitIdea)
+from .competitions.endpoints import CompetitionEndpoints
+from .feedback.endpoints import FeedbackEndpoints
+from .groups.endpoints import GroupEndpoints
+from .meetings.endpoints import MeetingEndpoints
 from .repository import IdeasRepository
+from .roles import MODERATORS, STAFF
 from .schemas import (FieldOut, IdeaIdArg, IdeaOut, IdeaPage, IdeaQuery, MilestoneOut, MilestoneQuery,
                       MilestoneReachedBody, Moderation, MunicipalityArg, MunicipalityOut, NewIdea, NewMilestone,
                       PlaceOut, StatusChange, TopicStoreOut)
+from .sponsors.endpoints import SponsorEndpoints
+from .strategy.endpoints import StrategyEndpoints
+from .surveys.endpoints import SurveyEndpoints
 
-MODERATORS = ("moderator",)
-STAFF = ("staff",)
 IDEAS, MILESTONES, PLACES = ["ideas"], ["milestones"], ["municipalities"]
 
 KNOWN_FIELDS = use_cases.KnownFields()  # reference data seen to exist, for this process's submissions
@@ -27,7 +33,9 @@ KNOWN_FIELDS = use_cases.KnownFields()  # reference data seen to exist, for this
 _SERVICE_PRINCIPAL = Principal(subject="service", roles=frozenset({"staff"}))
 
 
-class IdeasService(OpsEndpoints):
+# The strategy process's parts bring their entrypoints as mixins (services/ideas/<part>/endpoints.py).
+class IdeasService(GroupEndpoints, CompetitionEndpoints, SponsorEndpoints, MeetingEndpoints, SurveyEndpoints,
+                   StrategyEndpoints, FeedbackEndpoints, OpsEndpoints):
     name = "ideas"
 
     uow = UnitOfWorkProvider(IdeasRepository)
@@ -44,7 +52,7 @@ class IdeasService(OpsEndpoints):
         return use_cases.list_fields(self.uow, ListFields(slug))
 
     @api("GET", "/api/v1/municipalities/<slug>/topic-stores", response=TopicStoreOut(many=True), tags=PLACES,
-         summary="Working groups' topic stores with their number of ideas")
+         summary="Working groups' topic stores (every group, with its number of ideas)")
     def topic_stores(self, request, slug):
         return use_cases.topic_stores(self.uow, ListTopicStores(slug, viewer=request.principal))
 
@@ -62,7 +70,8 @@ class IdeasService(OpsEndpoints):
         query = request.query_data
         return use_cases.search_ideas(self.uow, SearchIdeas(
             municipality=query.get("municipality"), field_of_action=query.get("field"), status=query.get("status"),
-            working_group=query.get("working_group"), text=query.get("q"), page=query["page"],
+            working_group=query.get("working_group"), working_group_id=query.get("working_group_id"),
+            text=query.get("q"), page=query["page"],
             page_size=query["page_size"], viewer=request.principal))
 
     @api("GET", "/api/v1/ideas/<uuid:idea_id>", response=IdeaOut, tags=IDEAS)

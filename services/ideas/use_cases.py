@@ -6,10 +6,13 @@ builds the commands (services/ideas/commands.py) from HTTP requests, RPC calls, 
 """
 import uuid
 
-from shared.domain import PUBLIC_STATUSES, STATUSES, SUBMITTED, municipal_today
+from shared.domain import PUBLIC_STATUSES, SUBMITTED, municipal_today
 from shared.errors import Conflict, InvalidInput, NotFound, found
 
 from . import domain
+from .competitions import domain as competitions
+from .groups.use_cases import visible_statuses
+from .reference import require_field
 from .commands import (ChangeStatus, FollowBoardDecision, GetIdea, GetMilestone, ListFields, ListMilestones,
                        ListTopicStores, ModerateIdea, ReachMilestone, ScheduleMilestone, SearchIdeas, SubmitIdea)
 
@@ -19,15 +22,6 @@ BOARD_DECISIONS = "ideas.follow_board_decision"
 
 def _idea_ref(idea):
     return {"idea_id": idea["id"], "municipality": idea["municipality"], "field_of_action": idea["field_of_action"]}
-
-
-def _require_field(repo, municipality, field):
-    municipality_known, field_known = repo.reference_check(municipality, field)
-    if not municipality_known:
-        raise InvalidInput("unknown municipality", {"municipality": [f"unknown municipality {municipality!r}"]})
-    if not field_known:
-        raise InvalidInput("unknown field of action",
-                           {"field_of_action": [f"{field!r} is not a field of action of {municipality}"]})
 
 
 class KnownFields:
@@ -41,11 +35,18 @@ class KnownFields:
 
     def __init__(self):
         self._pairs = set()
+        self._bounds = {}
 
     def require(self, repo, municipality, field):
         if (municipality, field) not in self._pairs:
-            _require_field(repo, municipality, field)
+            require_field(repo, municipality, field)
             self._pairs.add((municipality, field))
+
+    def bounds(self, repo, municipality):
+        """The bounding box of a municipality found to exist (its boxes, too, change only by migration)."""
+        if municipality not in self._bounds:
+            self._bounds[municipality] = repo.municipality_bounds(municipality)
+        return self._bounds[municipality]
 
 
 # --- reference data ---------------------------------------------------------------------
@@ -70,36 +71,81 @@ def list_fields(uow, query: ListFields):
 
 
 def topic_stores(uow, query: ListTopicStores):
-    """Working groups' topic stores (Themenspeicher) with the number of ideas the viewer may see in each."""
-    statuses = STATUSES if domain.sees_everything(query.viewer) else PUBLIC_STATUSES
+    """Working groups' topic stores (Themenspeicher) with the number of ideas the viewer may see in each;
+    every group of the municipality, one without ideas too."""
     with uow:
         if not uow.repo.municipality_exists(query.municipality):
             raise NotFound(f"municipality {query.municipality!r}")
-        return uow.repo.working_groups(query.municipality, statuses)
+        return uow.repo.groups(query.municipality, visible_statuses(query.viewer))
 
 
 # --- ideas ------------------------------------------------------------------------------
 
+def _group_of(repo, command: SubmitIdea):
+    """The working group the idea belongs to (by id, or by its name the older way), or None."""
+    if command.working_group_id is not None:
+        group = repo.working_group(command.working_group_id)
+        if group is None or group["municipality"] != command.municipality:
+            raise InvalidInput("unknown working group",
+                               {"working_group_id": [f"no such working group in {command.municipality}"]})
+        if command.working_group is not None and command.working_group.lower() != group["name"].lower():
+            raise InvalidInput("two different groups named",
+                               {"working_group": [f"does not name the group working_group_id ({group['name']})"]})
+        return group
+    if command.working_group is not None:
+        group = repo.group_named(command.municipality, command.working_group)
+        if group is None:
+            raise InvalidInput("unknown working group", {"working_group": [
+                f"no working group of this name in {command.municipality}; see GET /api/v1/working-groups"]})
+        return group
+    return None
+
+
+def _require_competition(repo, command: SubmitIdea, now):
+    """The competition an entry goes into: of the idea's municipality and field of action, and open now."""
+    competition = repo.get_competition(command.competition_id)
+    if competition is None or competition["municipality"] != command.municipality:
+        raise InvalidInput("unknown competition",
+                           {"competition_id": [f"no such competition in {command.municipality}"]})
+    if competition["field_of_action"] != command.field_of_action:
+        raise InvalidInput("the competition is about another field of action", {"field_of_action": [
+            f"the competition's field of action is {competition['field_of_action']!r}"]})
+    competitions.require_open(competition, now)
+
+
 def submit_idea(uow, command: SubmitIdea, known_fields: KnownFields):
     now = uow.now()
     location = command.location
-    idea = {
-        "id": uuid.uuid4(), "municipality": command.municipality, "field_of_action": command.field_of_action,
-        "title": command.title, "description": command.description, "channel": command.channel,
-        "working_group": command.working_group,
-        "lat": location["lat"] if location else None, "lon": location["lon"] if location else None,
-        "author_id": command.author_id, "status": SUBMITTED, "status_reason": None,
-        "created_at": now, "updated_at": now, "published_at": None,
-    }
+    channel = domain.channel_of(command.channel, command.competition_id, command.profile is not None)
     with uow:
-        known_fields.require(uow.repo, idea["municipality"], idea["field_of_action"])
+        known_fields.require(uow.repo, command.municipality, command.field_of_action)
+        if location is not None:
+            domain.require_within(known_fields.bounds(uow.repo, command.municipality), location)
+        group = _group_of(uow.repo, command)
+        if command.competition_id is not None:
+            _require_competition(uow.repo, command, now)
+        idea = {
+            "id": uuid.uuid4(), "municipality": command.municipality, "field_of_action": command.field_of_action,
+            "title": command.title, "description": command.description, "channel": channel,
+            "working_group": group["name"] if group else None, "working_group_id": group["id"] if group else None,
+            "competition_id": command.competition_id, "profile": command.profile,
+            "lat": location["lat"] if location else None, "lon": location["lon"] if location else None,
+            "author_id": command.author_id, "status": SUBMITTED, "status_reason": None,
+            "created_at": now, "updated_at": now, "published_at": None,
+        }
         uow.repo.add_idea(idea)
         uow.emit("IdeaSubmitted", {
             **_idea_ref(idea), "title": idea["title"], "channel": idea["channel"],
-            "working_group": idea["working_group"], "location": location,
-            "author_id": command.author_id, "submitted_at": now,
+            "working_group": idea["working_group"], "working_group_id": idea["working_group_id"],
+            "competition_id": idea["competition_id"], "has_profile": idea["profile"] is not None,
+            "location": location, "author_id": command.author_id, "submitted_at": now,
         }, subject=str(idea["id"]))
     return idea
+
+
+def _as_seen(idea, viewer):
+    """An idea row as `viewer` may see it: the profile's contact consent only for its author and staff."""
+    return {**idea, "profile": domain.profile_for(idea["profile"], idea["author_id"], viewer)}
 
 
 def get_idea(uow, query: GetIdea):
@@ -107,7 +153,7 @@ def get_idea(uow, query: GetIdea):
         idea = uow.repo.get_idea(query.idea_id)
     if idea is None or not domain.visible(idea["status"], idea["author_id"], query.viewer):
         raise NotFound("idea")  # hidden ideas look like missing ones
-    return idea
+    return _as_seen(idea, query.viewer)
 
 
 def search_ideas(uow, query: SearchIdeas):
@@ -120,10 +166,11 @@ def search_ideas(uow, query: SearchIdeas):
     with uow:
         items, total = uow.repo.search_ideas(
             **visibility, municipality=query.municipality, field_of_action=query.field_of_action,
-            status=query.status, working_group=query.working_group, text=query.text,
-            limit=size, offset=(page - 1) * size,
+            status=query.status, working_group=query.working_group, working_group_id=query.working_group_id,
+            text=query.text, limit=size, offset=(page - 1) * size,
         )
-    return {"items": items, "total": total, "page": page, "page_size": size}
+    return {"items": [_as_seen(idea, query.viewer) for idea in items], "total": total, "page": page,
+            "page_size": size}
 
 
 def moderate_idea(uow, command: ModerateIdea):
@@ -135,7 +182,9 @@ def moderate_idea(uow, command: ModerateIdea):
         if command.publish:
             uow.emit("IdeaPublished", {
                 **_idea_ref(idea), "title": idea["title"], "channel": idea["channel"],
-                "working_group": idea["working_group"], "author_id": idea["author_id"], "published_at": now,
+                "working_group": idea["working_group"], "working_group_id": idea["working_group_id"],
+                "competition_id": idea["competition_id"], "profile": domain.public_profile(idea["profile"]),
+                "author_id": idea["author_id"], "published_at": now,
             }, subject=str(command.idea_id))
         else:
             uow.emit("IdeaRejected", {
@@ -181,14 +230,23 @@ def follow_board_decision(uow, command: FollowBoardDecision):
 
 def _milestone_event(milestone):
     return {"milestone_id": milestone["id"], "municipality": milestone["municipality"], "title": milestone["title"],
-            "due_date": milestone["due_date"], "idea_id": milestone["idea_id"]}
+            "due_date": milestone["due_date"], "idea_id": milestone["idea_id"], "step": milestone["step"]}
+
+
+def _emit_reached(uow, milestone):
+    reached_at = milestone["reached_at"]
+    uow.emit("MilestoneReached", {
+        **_milestone_event(milestone), "reached_at": reached_at,
+        "on_time": domain.reached_on_time(milestone["due_date"], reached_at),
+    }, subject=str(milestone["id"]))
 
 
 def schedule_milestone(uow, command: ScheduleMilestone):
     now = uow.now()
     milestone = {"id": uuid.uuid4(), "municipality": command.municipality, "idea_id": command.idea_id,
                  "title": command.title, "description": command.description,
-                 "due_date": command.due_date, "created_at": now, "reached_at": None, "overdue_at": None}
+                 "due_date": command.due_date, "created_at": now, "reached_at": None, "overdue_at": None,
+                 "step": command.step}
     with uow:
         if not uow.repo.municipality_exists(milestone["municipality"]):
             raise InvalidInput("unknown municipality", {"municipality": ["unknown municipality"]})
@@ -223,11 +281,15 @@ def reach_milestone(uow, command: ReachMilestone):
         if milestone["reached_at"] is not None:
             return milestone
         milestone = uow.repo.mark_reached(command.milestone_id, reached_at)
-        uow.emit("MilestoneReached", {
-            **_milestone_event(milestone), "reached_at": reached_at,
-            "on_time": domain.reached_on_time(milestone["due_date"], reached_at),
-        }, subject=str(command.milestone_id))
+        _emit_reached(uow, milestone)
     return milestone
+
+
+def reach_step(uow, municipality, step):
+    """Inside the caller's transaction (the step's own): every unreached milestone of `municipality`
+    tied to `step` is reached now, each with its MilestoneReached, committed with the step's event."""
+    for milestone in uow.repo.reach_step_milestones(municipality, step, uow.now()):
+        _emit_reached(uow, milestone)
 
 
 def flag_overdue_milestones(uow):

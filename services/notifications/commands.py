@@ -45,6 +45,7 @@ class Unsubscribe:
 class ShowSubscriber:
     token: str | None
     subject: str | None
+    municipalities: tuple[str, ...] = ()  # whose working groups the "my data" page offers
 
 
 @dataclass(frozen=True)

@@ -12,39 +12,83 @@ LANGUAGES = ("de", "en")
 DIGESTS = ("immediate", "daily", "weekly")
 
 # What one can subscribe to. A subscription is stored as a topic string, e.g. "field:gera/energie".
-IDEA, FIELD, MILESTONES, PILOT_DECISIONS, ANNOUNCEMENTS = (
-    "idea", "field", "milestones", "pilot_decisions", "announcements")
-KINDS = (IDEA, FIELD, MILESTONES, PILOT_DECISIONS, ANNOUNCEMENTS)
-AUTHOR = "author"  # not a subscription: the idea's author hears of their own idea
+IDEA, FIELD, MILESTONES, PILOT_DECISIONS, ANNOUNCEMENTS, STRATEGY, MEETINGS = (
+    "idea", "field", "milestones", "pilot_decisions", "announcements", "strategy", "meetings")
+KINDS = (IDEA, FIELD, MILESTONES, PILOT_DECISIONS, ANNOUNCEMENTS, STRATEGY, MEETINGS)
+MUNICIPAL_KINDS = (MILESTONES, PILOT_DECISIONS, ANNOUNCEMENTS, STRATEGY, MEETINGS)  # topic "<kind>:<municipality>"
 
-ANNOUNCEMENT = "Announcement"  # staff-posted; the only trigger that is not an event on the bus
+# People an event concerns, not by subscription but because they are in it (a signed-in subscriber
+# whose token subject matches hears of it; the feed shows it to them even without an address):
+AUTHOR = "author"  # the author_id of the event (an idea's, a comment's), else the known idea's author
+SPONSOR = "sponsor"  # the sponsor_id of the event: the sponsor who was accepted
+ATTENDEE = "attendee"  # the attendee_id of the event: who (de)registered for a meeting
+SPONSORS = "sponsors"  # every accepted sponsor of the event's idea: they follow its progress
+REGISTRANTS = "registrants"  # everyone registered for the event's meeting
+REPLIED_TO = "replied_to"  # the author of the comment a reply answers, once the reply is visible
+NAMED = {SPONSOR: "sponsor_id", ATTENDEE: "attendee_id"}  # audience -> the event field naming the person
+SUBJECT_FIELDS = ("author_id", "sponsor_id", "attendee_id", "member_id")  # kept out of what notifications show
+
+ANNOUNCEMENT = "Announcement"  # staff-posted, not an event on the bus (like the two triggers of this service below)
 CONFIRMATION = "SubscriptionConfirmation"  # the double opt-in mail
+MEETING_REMINDER = "MeetingReminder"  # a day (configurable) before a meeting, from this service's timer
+COMMENT_REPLY = "CommentReply"  # a reply became visible (posted so, or published later): once per reply
 
-# Trigger type -> who hears of it.
+# Trigger type -> who hears of it. An empty audience: nobody is mailed (webhooks that asked still get
+# it), but the event is consumed, so what it tells this service (a name, a registration) is kept.
 AUDIENCE = {
     "IdeaSubmitted": (AUTHOR,),  # the confirmation of receipt; not public before moderation
     "IdeaPublished": (AUTHOR, IDEA, FIELD),
     "IdeaRejected": (AUTHOR,),  # the reason is for the author only
-    "IdeaStatusChanged": (AUTHOR, IDEA, FIELD),
+    "IdeaStatusChanged": (AUTHOR, IDEA, FIELD, SPONSORS),
     "SupportThresholdReached": (AUTHOR, IDEA, FIELD),
-    "PilotApproved": (AUTHOR, IDEA, FIELD, PILOT_DECISIONS),
-    "PilotRejected": (AUTHOR, IDEA, FIELD, PILOT_DECISIONS),
-    "MilestoneReached": (IDEA, MILESTONES),
-    "MilestoneOverdue": (IDEA, MILESTONES),
+    "PilotApproved": (AUTHOR, IDEA, FIELD, PILOT_DECISIONS, SPONSORS),
+    "PilotRejected": (AUTHOR, IDEA, FIELD, PILOT_DECISIONS, SPONSORS),
+    "MilestoneReached": (IDEA, MILESTONES, SPONSORS),
+    "MilestoneOverdue": (IDEA, MILESTONES, SPONSORS),
     ANNOUNCEMENT: (ANNOUNCEMENTS,),
+    # the strategy process (issue 14)
+    "WorkingGroupCreated": (),  # its name is kept for meeting mails
+    "WorkingGroupMemberAdded": (),
+    "WorkingGroupMemberRemoved": (),
+    "CompetitionOpened": (FIELD, ANNOUNCEMENTS),
+    "CompetitionClosed": (FIELD, ANNOUNCEMENTS),
+    "CompetitionEntryShortlisted": (AUTHOR,),  # the entry may not be public yet
+    "SponsorOffered": (),  # staff decide; the sponsor hears when accepted
+    "SponsorAccepted": (SPONSOR, IDEA),
+    "SubConceptDrafted": (STRATEGY,),
+    "IdeaIntegrated": (AUTHOR, IDEA, SPONSORS),
+    "SubConceptSubmitted": (STRATEGY,),
+    "StrategyDraftPublished": (STRATEGY, ANNOUNCEMENTS),
+    "StrategyFeedbackClosed": (STRATEGY,),
+    "StrategyAdopted": (STRATEGY, ANNOUNCEMENTS),
+    "StrategyReturned": (STRATEGY, ANNOUNCEMENTS),
+    "CommentPosted": (),  # a visible reply is a CommentReply
+    "CommentPublished": (AUTHOR,),  # the author of a pre-moderated comment hears it is visible
+    COMMENT_REPLY: (REPLIED_TO,),
+    "CommentHidden": (AUTHOR,),  # the reason is for the comment's author only
+    "CommentReported": (),  # moderators see reports in the ideas service
+    "MeetingScheduled": (MEETINGS, ANNOUNCEMENTS),
+    "MeetingCancelled": (MEETINGS, ANNOUNCEMENTS, REGISTRANTS),
+    "MeetingRegistered": (ATTENDEE,),
+    "MeetingRegistrationWithdrawn": (ATTENDEE,),
+    MEETING_REMINDER: (REGISTRANTS,),
+    "SurveyResultsImported": (ANNOUNCEMENTS,),
 }
 TRIGGER_TYPES = tuple(AUDIENCE)
+EVENT_TYPES = tuple(t for t in TRIGGER_TYPES if t not in (ANNOUNCEMENT, MEETING_REMINDER, COMMENT_REPLY))  # from the bus
 
 # What became of one attempt to deliver: the delivery's new status, or RETRY (still pending, later).
 SENT, FAILED, RETRY, CANCELLED = "sent", "failed", "retry", "cancelled"
 
 
-def topic(kind, municipality=None, idea_id=None, field_of_action=None):
-    """The stored form of a subscription."""
+def topic(kind, municipality=None, idea_id=None, field_of_action=None, working_group_id=None):
+    """The stored form of a subscription; `meetings` of one working group: "meetings:gera/<group id>"."""
     if kind == IDEA:
         return f"idea:{idea_id}"
     if kind == FIELD:
         return f"field:{municipality}/{field_of_action}"
+    if kind == MEETINGS and working_group_id:
+        return f"meetings:{municipality}/{working_group_id}"
     return f"{kind}:{municipality}"
 
 
@@ -56,6 +100,9 @@ def subscription_of(stored_topic):
     if kind == FIELD:
         municipality, _, field = scope.partition("/")
         return {"kind": kind, "municipality": municipality, "field_of_action": field}
+    if kind == MEETINGS and "/" in scope:
+        municipality, _, group = scope.partition("/")
+        return {"kind": kind, "municipality": municipality, "working_group_id": group}
     return {"kind": kind, "municipality": scope}
 
 
@@ -68,14 +115,55 @@ def topics_for(trigger_type, content):
         found.append(topic(IDEA, idea_id=idea_id))
     if FIELD in audience and content.get("field_of_action"):
         found.append(topic(FIELD, municipality, field_of_action=content["field_of_action"]))
-    for kind in (MILESTONES, PILOT_DECISIONS, ANNOUNCEMENTS):
-        if kind in audience:
+    for kind in MUNICIPAL_KINDS:
+        if kind in audience and municipality:
             found.append(topic(kind, municipality))
+    if MEETINGS in audience and municipality and content.get("working_group_id"):
+        found.append(topic(MEETINGS, municipality, working_group_id=content["working_group_id"]))
     return found
 
 
-def reaches_author(trigger_type):
-    return AUTHOR in AUDIENCE[trigger_type]
+def reaches(trigger_type, audience):
+    return audience in AUDIENCE[trigger_type]
+
+
+def named_people(trigger_type, data):
+    """The people an event names in a field and reaches as such (the sponsor accepted, the attendee)."""
+    return {data[field] for audience, field in NAMED.items() if reaches(trigger_type, audience) and data.get(field)}
+
+
+def reply_became_visible(trigger_type, data, comment):
+    """Whether this comment event makes a reply visible: posted visible, or published after review.
+
+    `comment` is the comment as CommentPosted named it ({author_id, parent_id}), or None.
+    """
+    if comment is None or comment["parent_id"] is None:
+        return False
+    return trigger_type == "CommentPublished" or (trigger_type == "CommentPosted" and data["visible"])
+
+
+def reply_reaches(parent_author, reply_author):
+    """A reply reaches the parent comment's author, unless they answered themselves."""
+    return parent_author is not None and parent_author != reply_author
+
+
+def shown(trigger_type, data):
+    """What notifications show of an event (mails, feed, webhooks): its data without people's subjects.
+
+    A survey's result rows (up to thousands) stay in reporting; its notice says how many questions.
+    """
+    content = {key: value for key, value in data.items() if key not in SUBJECT_FIELDS}
+    if trigger_type == "SurveyResultsImported":
+        content["questions"] = len({row["question"] for row in content.pop("rows")})
+    return content
+
+
+# Triggers whose mails go out at once whatever a subscriber's digest: a digest would come too late.
+URGENT = (MEETING_REMINDER, "MeetingCancelled")
+
+
+def urgent(trigger_type):
+    return trigger_type in URGENT
 
 
 def tells_people(trigger_type, content):
@@ -84,12 +172,67 @@ def tells_people(trigger_type, content):
     return not (trigger_type == "IdeaStatusChanged" and content.get("cause") == "board")
 
 
-# Triggers about an idea that is public: their mails link to the idea's page.
-NOT_PUBLIC_YET = ("IdeaSubmitted", "IdeaRejected")
+# Triggers about an idea that may not be public: their mails do not link to the idea's page.
+NOT_PUBLIC_YET = ("IdeaSubmitted", "IdeaRejected", "CompetitionEntryShortlisted")
 
 
-def has_idea_page(trigger_type, content):
-    return bool(content.get("idea_id")) and trigger_type not in NOT_PUBLIC_YET
+def idea_page_of(trigger_type, content):
+    """The id of the public idea whose page a mail links to (a comment's idea too), or None."""
+    if trigger_type in NOT_PUBLIC_YET:
+        return None
+    if content.get("idea_id"):
+        return content["idea_id"]
+    return content.get("target_id") if content.get("target_kind") == "idea" else None
+
+
+# --- what subscriptions and announcements may name -----------------------------------------
+
+class Known:
+    """The municipalities, fields of action and public ideas that exist, as the ideas service says,
+    and the working groups this service has seen created.
+
+    `places` is a shared.places.PlaceNames; `idea_public(idea_id)` answers whether an idea exists
+    and is public, `group_known(municipality, group_id)` whether that municipality has the working
+    group (each asked only for what a subscription names). A subscription or announcement naming
+    anything else is refused, so nobody waits for news of "atlantis".
+    """
+
+    def __init__(self, places, idea_public, group_known):
+        self.places, self.idea_public, self.group_known = places, idea_public, group_known
+
+    def municipality_problems(self, municipality):
+        """{"municipality": [why]} for an unknown municipality, else {}."""
+        if self.places.knows(municipality):
+            return {}
+        return {"municipality": [f"unknown municipality {municipality!r}"]}
+
+    def subscription_problems(self, subscriptions):
+        """{"subscriptions": {index: {field: [why]}}} for the subscriptions naming something unknown, else {}."""
+        problems = {}
+        for index, subscription in enumerate(subscriptions):
+            found = self._problem(subscription)
+            if found:
+                problems[index] = found
+        return {"subscriptions": problems} if problems else {}
+
+    def _problem(self, subscription):
+        if subscription["kind"] == IDEA:
+            return {} if self.idea_public(subscription["idea_id"]) else {
+                "idea_id": [f"no public idea {subscription['idea_id']}"]}
+        municipality, field = subscription["municipality"], subscription.get("field_of_action")
+        if not self.places.knows(municipality):
+            return {"municipality": [f"unknown municipality {municipality!r}"]}
+        if subscription["kind"] == FIELD and not self.places.knows(municipality, field):
+            return {"field_of_action": [f"{field!r} is not a field of action of {municipality}"]}
+        group = subscription.get("working_group_id")
+        if group and not self.group_known(municipality, group):
+            return {"working_group_id": [f"no working group {group} in {municipality}"]}
+        return {}
+
+
+def announcement_problems(starts_at, now):
+    """An announcement is of something to come: one in the past would only mislead."""
+    return {} if starts_at > now else {"starts_at": ["must be in the future"]}
 
 
 # --- the tokens of mail links ---------------------------------------------------------------

@@ -135,14 +135,98 @@ class NotificationsRepository:
         self.cur.execute("SELECT id::text AS id, title FROM ideas WHERE id::text = ANY(%s)", (list(idea_ids),))
         return {row["id"]: row["title"] for row in self.cur.fetchall()}
 
+    # --- what this service keeps from the strategy process's events -----------------------------
+
+    def remember_name(self, kind, item_id, municipality, name):
+        """The name of a working group, competition, sub-concept or strategy; a later one (a new version's
+        title) wins."""
+        self.cur.execute("INSERT INTO known_names (kind, id, municipality, name) VALUES (%s, %s, %s, %s)"
+                         " ON CONFLICT (kind, id) DO UPDATE SET name = EXCLUDED.name",
+                         (kind, item_id, municipality, name))
+
+    def known_name(self, kind, item_id):
+        self.cur.execute("SELECT name FROM known_names WHERE kind = %s AND id = %s", (kind, item_id))
+        row = self.cur.fetchone()
+        return row["name"] if row else None
+
+    def known_names(self, kind, municipality):
+        """{id (text): name} of what of this kind the municipality has."""
+        self.cur.execute("SELECT id::text AS id, name FROM known_names WHERE kind = %s AND municipality = %s",
+                         (kind, municipality))
+        return {row["id"]: row["name"] for row in self.cur.fetchall()}
+
+    def add_sponsor(self, sponsorship_id, idea_id, sponsor_id):
+        self.cur.execute("INSERT INTO idea_sponsors (sponsorship_id, idea_id, sponsor_id) VALUES (%s, %s, %s)"
+                         " ON CONFLICT DO NOTHING", (sponsorship_id, idea_id, sponsor_id))
+
+    def sponsors_of(self, idea_id):
+        """The token subjects of the idea's accepted sponsors."""
+        self.cur.execute("SELECT DISTINCT sponsor_id FROM idea_sponsors WHERE idea_id = %s ORDER BY sponsor_id",
+                         (idea_id,))
+        return [row["sponsor_id"] for row in self.cur.fetchall()]
+
+    def remember_comment(self, comment_id, author_id, parent_id):
+        self.cur.execute("INSERT INTO comments (id, author_id, parent_id) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                         (comment_id, author_id, parent_id))
+
+    def comment(self, comment_id):
+        """{id, author_id, parent_id} of a comment seen posted, or None."""
+        self.cur.execute("SELECT id, author_id, parent_id FROM comments WHERE id = %s", (comment_id,))
+        return self.cur.fetchone()
+
+    def remember_meeting(self, meeting):
+        """A scheduled meeting (id, municipality, working_group_id, starts_at, content); again: unchanged."""
+        self.cur.execute(
+            "INSERT INTO meetings (id, municipality, working_group_id, starts_at, content)"
+            " VALUES (%(id)s, %(municipality)s, %(working_group_id)s, %(starts_at)s, %(content)s)"
+            " ON CONFLICT DO NOTHING", {**meeting, "content": json.dumps(meeting["content"])})
+
+    def meeting(self, meeting_id):
+        """{id, starts_at, content, cancelled_at} of a meeting seen scheduled, or None."""
+        self.cur.execute("SELECT id, starts_at, content, cancelled_at FROM meetings WHERE id = %s", (meeting_id,))
+        return self.cur.fetchone()
+
+    def cancel_meeting(self, meeting_id, cancelled_at):
+        self.cur.execute("UPDATE meetings SET cancelled_at = coalesce(cancelled_at, %s) WHERE id = %s",
+                         (cancelled_at, meeting_id))
+
+    def add_registration(self, meeting_id, attendee_id, registered_at):
+        self.cur.execute("INSERT INTO meeting_registrations (meeting_id, attendee_id, registered_at)"
+                         " VALUES (%s, %s, %s) ON CONFLICT DO NOTHING", (meeting_id, attendee_id, registered_at))
+
+    def remove_registration(self, meeting_id, attendee_id):
+        self.cur.execute("DELETE FROM meeting_registrations WHERE meeting_id = %s AND attendee_id = %s",
+                         (meeting_id, attendee_id))
+
+    def registrants_of(self, meeting_id):
+        self.cur.execute("SELECT attendee_id FROM meeting_registrations WHERE meeting_id = %s ORDER BY attendee_id",
+                         (meeting_id,))
+        return [row["attendee_id"] for row in self.cur.fetchall()]
+
+    def claim_reminders(self, now, lead):
+        """Mark reminded, and return (meeting id, content, attendee_id), the registrations due a reminder:
+        not reminded yet, of a meeting not cancelled that starts within `lead` from `now`, made before the
+        reminder time (a later registrant has the time in their confirmation). Rows another transaction
+        holds are skipped."""
+        self.cur.execute(
+            "UPDATE meeting_registrations r SET reminded_at = %(now)s FROM meetings m"
+            " WHERE m.id = r.meeting_id AND (r.meeting_id, r.attendee_id) IN ("
+            "  SELECT r2.meeting_id, r2.attendee_id FROM meeting_registrations r2 JOIN meetings m2"
+            "  ON m2.id = r2.meeting_id WHERE r2.reminded_at IS NULL AND m2.cancelled_at IS NULL"
+            "  AND m2.starts_at > %(now)s AND m2.starts_at <= %(now)s + %(lead)s"
+            "  AND r2.registered_at < m2.starts_at - %(lead)s FOR UPDATE OF r2 SKIP LOCKED)"
+            " RETURNING m.id, m.content, r.attendee_id", {"now": now, "lead": lead})
+        return self.cur.fetchall()
+
     # --- triggers and fan-out -----------------------------------------------------------------
 
     def add_trigger(self, event_id, trigger_type, occurred_at, content):
         self.cur.execute("INSERT INTO triggers (event_id, type, occurred_at, content) VALUES (%s, %s, %s, %s)"
                          " ON CONFLICT DO NOTHING", (event_id, trigger_type, occurred_at, json.dumps(content)))
 
-    def add_email_deliveries(self, event_id, topics, author_id, due, now):
-        """One pending mail per active subscriber reached by a topic or as the author; returns how many.
+    def add_email_deliveries(self, event_id, topics, people, due, now):
+        """One pending mail per active subscriber reached by a topic or by name (their token subject
+        among `people`); returns how many.
 
         `due` maps digest mode -> due time. ON CONFLICT: a subscriber reached twice gets one row.
         """
@@ -151,10 +235,10 @@ class NotificationsRepository:
             " SELECT gen_random_uuid(), %(event_id)s, 'email', s.id,"
             "  CASE s.digest WHEN 'daily' THEN %(daily)s WHEN 'weekly' THEN %(weekly)s ELSE %(immediate)s END,"
             "  %(now)s, %(now)s"
-            f" FROM subscribers s WHERE {_ACTIVE} AND (s.subject = %(author)s OR EXISTS ("
+            f" FROM subscribers s WHERE {_ACTIVE} AND (s.subject = ANY(%(people)s) OR EXISTS ("
             "  SELECT 1 FROM subscriptions t WHERE t.subscriber_id = s.id AND t.topic = ANY(%(topics)s)))"
             " ON CONFLICT DO NOTHING",
-            {"event_id": event_id, "topics": list(topics), "author": author_id, "now": now, **due},
+            {"event_id": event_id, "topics": list(topics), "people": list(people), "now": now, **due},
         )
         return self.cur.rowcount
 
@@ -174,16 +258,16 @@ class NotificationsRepository:
         )
         return self.cur.rowcount
 
-    def add_feed_items(self, event_id, topics, author_id, now):
-        """Feed entries for the author and every signed-in subscriber reached; returns the new ids."""
+    def add_feed_items(self, event_id, topics, people, now):
+        """Feed entries for the people reached by name and every signed-in subscriber reached; returns the new ids."""
         self.cur.execute(
             "INSERT INTO feed_items (id, subject, trigger_event_id, created_at)"
             " SELECT gen_random_uuid(), subject, %(event_id)s, %(now)s FROM ("
             "  SELECT s.subject FROM subscribers s JOIN subscriptions t ON t.subscriber_id = s.id"
             "  WHERE s.subject IS NOT NULL AND t.topic = ANY(%(topics)s)"
-            "  UNION SELECT %(author)s WHERE %(author)s IS NOT NULL) AS reached"
+            "  UNION SELECT unnest(%(people)s::text[])) AS reached"
             " ON CONFLICT DO NOTHING RETURNING id",
-            {"event_id": event_id, "topics": list(topics), "author": author_id, "now": now},
+            {"event_id": event_id, "topics": list(topics), "people": list(people), "now": now},
         )
         return [row["id"] for row in self.cur.fetchall()]
 
@@ -200,7 +284,8 @@ class NotificationsRepository:
             "  AND due_at <= %(now)s AND next_attempt_at <= %(now)s ORDER BY next_attempt_at LIMIT %(limit)s"
             "  FOR UPDATE SKIP LOCKED)"
             " SELECT d.id, d.channel, d.trigger_event_id, d.attempts, d.subscriber_id, s.email, s.language, s.digest,"
-            "  s.confirmed_at, s.unsubscribed_at, t.type AS trigger_type, t.content"
+            "  s.confirmed_at, s.unsubscribed_at, t.type AS trigger_type, t.content,"
+            "  t.content->>'municipality' AS municipality"
             " FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id"
             " JOIN triggers t ON t.event_id = d.trigger_event_id"
             " WHERE d.subscriber_id IN (SELECT subscriber_id FROM picked) AND d.channel = 'email'"
@@ -213,7 +298,7 @@ class NotificationsRepository:
     def claim_due_webhooks(self, limit, now):
         self.cur.execute(
             "SELECT d.id, d.channel, d.trigger_event_id, d.attempts, d.webhook_id, w.url, w.secret,"
-            "  t.type AS trigger_type, t.occurred_at, t.content"
+            "  t.type AS trigger_type, t.occurred_at, t.content, t.content->>'municipality' AS municipality"
             " FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id"
             " JOIN triggers t ON t.event_id = d.trigger_event_id"
             " WHERE d.channel = 'webhook' AND d.status = 'pending' AND d.next_attempt_at <= %s"
@@ -252,12 +337,14 @@ class NotificationsRepository:
         return self.cur.fetchone()["consecutive_failures"]
 
     def disable_webhook(self, webhook_id, error, now):
-        """Disable it and fail its pending deliveries; returns those rows (id, channel, trigger, attempts)."""
+        """Disable it and fail its pending deliveries; returns those rows (id, channel, trigger, attempts,
+        municipality)."""
         self.cur.execute("UPDATE webhooks SET disabled_at = %s WHERE id = %s", (now, webhook_id))
         self.cur.execute(
             "UPDATE deliveries d SET status = 'failed', failed_at = %s, last_error = %s FROM triggers t"
             " WHERE d.webhook_id = %s AND d.status = 'pending' AND t.event_id = d.trigger_event_id"
-            " RETURNING d.id, d.channel, d.trigger_event_id, t.type AS trigger_type, d.attempts",
+            " RETURNING d.id, d.channel, d.trigger_event_id, t.type AS trigger_type, d.attempts,"
+            " t.content->>'municipality' AS municipality",
             (now, error, webhook_id))
         return self.cur.fetchall()
 

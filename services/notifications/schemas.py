@@ -3,12 +3,11 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from shared.validation import Slug, Strict, Text
 
-from .domain import (ANNOUNCEMENTS, DIGESTS, FIELD, IDEA, KINDS, LANGUAGES, MILESTONES, PILOT_DECISIONS,
-                     TRIGGER_TYPES, subscription_of)
+from .domain import DIGESTS, FIELD, IDEA, KINDS, LANGUAGES, MEETINGS, MUNICIPAL_KINDS, TRIGGER_TYPES, subscription_of
 
 DELIVERY_STATUSES = ("pending", "sent", "failed", "cancelled")
-NEEDS = {IDEA: ("idea_id",), FIELD: ("municipality", "field_of_action"), MILESTONES: ("municipality",),
-         PILOT_DECISIONS: ("municipality",), ANNOUNCEMENTS: ("municipality",)}
+NEEDS = {IDEA: ("idea_id",), FIELD: ("municipality", "field_of_action"),
+         **{kind: ("municipality",) for kind in MUNICIPAL_KINDS}}
 
 
 class Paging(Strict):
@@ -30,10 +29,13 @@ class Subscription(Strict):
     municipality = Slug(metadata={"description": "for every kind but idea"})
     field_of_action = Slug(metadata={"description": "kind field: the field of action's slug"})
     idea_id = fields.UUID(metadata={"description": "kind idea"})
+    working_group_id = fields.UUID(metadata={"description": "kind meetings: only this working group's meetings"})
 
     @validates_schema
     def what_the_kind_needs(self, data, **kwargs):
         missing = {name: [f"required for kind {data['kind']}"] for name in NEEDS[data["kind"]] if not data.get(name)}
+        if data.get("working_group_id") and data["kind"] != MEETINGS:
+            missing["working_group_id"] = ["only for kind meetings"]
         if missing:
             raise ValidationError(missing)
 

@@ -1,18 +1,20 @@
 """The notifications service's nameko entrypoints: translate HTTP, events and timers into use cases."""
 from werkzeug.utils import redirect
 
+from shared import rpc
 from shared.db import UnitOfWorkProvider
-from shared.errors import Gone
+from shared.domain import PUBLIC_STATUSES
+from shared.errors import Gone, NotFound
 from shared.events import schema_for
 from shared.ops import OpsEndpoints
 from shared.pages import page
-from shared.places import PlaceNamesProvider
+from shared.places import PlaceNames, PlaceNamesProvider
 from shared.ratelimit import Limits
-from shared.subscriber import subscribe
+from shared.subscriber import subscribe, subscribe_many
 from shared.timer import every
 from shared.web import AUTHENTICATED, api
 
-from . import use_cases, views, webhook
+from . import domain, use_cases, views, webhook
 from .commands import (ChangeSubscriber, Confirm, DeleteWebhook, EnableWebhook, EraseSubscriber, ExportSubscriber,
                        ListAnnouncements, ListDeliveries, MarkAllRead, MarkRead, Notify, PostAnnouncement,
                        RegisterWebhook, ShowFeed, ShowSubscriber, Subscribe, Unsubscribe)
@@ -26,6 +28,13 @@ from .schemas import (AnnouncementOut, AnnouncementPage, AnnouncementQuery, Conf
 STAFF = ("staff",)
 SUBSCRIBERS, FEED, ANNOUNCEMENTS, WEBHOOKS = ["subscribers"], ["feed"], ["announcements"], ["webhooks"]
 PAGES = ["pages (mail links)"]
+# Event types with a queue each (on_… below), as before issue 14: renaming their queues would strand
+# messages in running brokers.
+OWN_QUEUES = ("IdeaSubmitted", "IdeaPublished", "IdeaRejected", "IdeaStatusChanged", "MilestoneReached",
+              "MilestoneOverdue", "SupportThresholdReached", "PilotApproved", "PilotRejected")
+# The strategy process's events (issue 14) share one queue: a meeting's scheduling comes before its
+# registrations, a comment before its replies, mostly as the ideas service emitted them.
+STRATEGY_EVENTS = tuple(t for t in domain.EVENT_TYPES if t not in OWN_QUEUES)
 
 
 def notify_command(event):
@@ -55,6 +64,27 @@ class NotificationsService(OpsEndpoints):
     channels = ChannelsProvider()
     dispatcher = Dispatcher()
     place_names = PlaceNamesProvider()
+    ideas = rpc.ServiceRpc("ideas")
+
+    def _known(self):
+        """What subscriptions and announcements may name, from the ideas service (domain.Known).
+
+        Its places come from the cached copy (shared.places); while there is none (the ideas service
+        was away when this one started) they are asked for now: Unavailable (503) if it does not
+        answer, rather than refusing every municipality.
+        """
+        places = self.place_names()
+        if not places.places:
+            places = PlaceNames(rpc.call(self.ideas.places))
+        return domain.Known(places, self._idea_public,
+                            lambda municipality, group: use_cases.working_group_known(self.uow, municipality, group))
+
+    def _idea_public(self, idea_id):
+        try:
+            idea = rpc.call(self.ideas.get_idea, str(idea_id))
+        except NotFound:
+            return False
+        return idea["status"] in PUBLIC_STATUSES
 
     # --- subscribers (double opt-in; the links in mails carry a token, no login needed) ---
     @api("POST", "/api/v1/subscribers", body=NewSubscriber, status=202, tags=SUBSCRIBERS,
@@ -65,7 +95,7 @@ class NotificationsService(OpsEndpoints):
         body = request.data
         command = Subscribe(email=body["email"], language=body["language"], digest=body["digest"],
                             subscriptions=tuple(body["subscriptions"]), subject=_subject(request))
-        use_cases.subscribe(self.uow, command)
+        use_cases.subscribe(self.uow, command, self._known())
         return {"status": "confirmation_sent"}
 
     @api("POST", "/api/v1/subscribers/confirm", query=TokenQuery, response=ConfirmOut, tags=SUBSCRIBERS,
@@ -92,7 +122,7 @@ class NotificationsService(OpsEndpoints):
         command = ChangeSubscriber(token=request.query_data.get("token"), subject=_subject(request),
                                    language=changes.get("language"), digest=changes.get("digest"),
                                    subscriptions=None if subscriptions is None else tuple(subscriptions))
-        return use_cases.change_subscriber(self.uow, command)
+        return use_cases.change_subscriber(self.uow, command, self._known())
 
     @api("DELETE", "/api/v1/subscriber", query=ManageQuery, status=204, tags=SUBSCRIBERS,
          summary="Delete the subscriber with subscriptions, delivery log and feed")
@@ -132,9 +162,10 @@ class NotificationsService(OpsEndpoints):
 
     @page("GET", "/my-data", query=LinkPage, tags=PAGES, summary="See and change one's data, from a mail's link")
     def my_data_page(self, request):
-        query = request.query_data
-        return views.my_data(request.view, query["token"], self._profile(query["token"]), self.place_names(),
-                             saved=query["saved"])
+        query, names = request.query_data, self.place_names()
+        profile = use_cases.show_subscriber(self.uow, ShowSubscriber(
+            token=query["token"], subject=None, municipalities=tuple(slug for slug, _ in names.municipalities("de"))))
+        return views.my_data(request.view, query["token"], profile, names, saved=query["saved"])
 
     @page("POST", "/my-data", query=TokenQuery, form=PreferencesForm, status=303, tags=PAGES,
           summary="Save language, rhythm and subscriptions; then back to the page, in the chosen language")
@@ -142,7 +173,7 @@ class NotificationsService(OpsEndpoints):
         token, form = request.query_data["token"], request.form_data
         use_cases.change_subscriber(self.uow, ChangeSubscriber(
             token=token, subject=None, language=form["language"], digest=form["digest"],
-            subscriptions=tuple(form["subscriptions"])))
+            subscriptions=tuple(form["subscriptions"])), self._known())
         return redirect(request.view.url(lang=form["language"], saved="true"), code=303)
 
     @page("GET", "/my-data/export", query=TokenQuery, response=SubscriberExport, tags=PAGES,
@@ -188,7 +219,7 @@ class NotificationsService(OpsEndpoints):
          tags=ANNOUNCEMENTS, summary="Announce a plenary meeting, a theme evening, …: title, time, place or link")
     def post_announcement(self, request):
         return use_cases.post_announcement(self.uow, PostAnnouncement(**request.data),
-                                           self.channels.settings.digest_hour)
+                                           self.channels.settings.digest_hour, self._known())
 
     @api("GET", "/api/v1/announcements", query=AnnouncementQuery, response=AnnouncementPage, tags=ANNOUNCEMENTS)
     def list_announcements(self, request):
@@ -231,6 +262,11 @@ class NotificationsService(OpsEndpoints):
     def send_due(self):
         self.dispatcher(self.channels, self.place_names())
 
+    @every("MEETING_REMINDER_CHECK_SECONDS", 60)
+    def remind_meetings(self):
+        settings = self.channels.settings
+        use_cases.remind_meetings(self.uow, settings.meeting_reminder_hours, settings.digest_hour)
+
     @every("LINK_CLEANUP_SECONDS", 3600)
     def forget_expired_links(self):
         use_cases.forget_expired_links(self.uow)
@@ -245,3 +281,7 @@ class NotificationsService(OpsEndpoints):
     on_support_threshold_reached = notify_on("voting", "SupportThresholdReached")
     on_pilot_approved = notify_on("voting", "PilotApproved")
     on_pilot_rejected = notify_on("voting", "PilotRejected")
+
+    @subscribe_many([("ideas", event_type) for event_type in STRATEGY_EVENTS], "ideas-strategy")
+    def on_strategy_process(self, event):
+        return use_cases.notify(self.uow, notify_command(event), self.channels.settings.digest_hour)

@@ -34,6 +34,7 @@ class NotificationSettings:
     confirm_hours: float  # how long a confirmation link is valid
     manage_link_days: float  # how long the unsubscribe / my-data link of a mail is valid (each mail has a new one)
     dispatch_slice_seconds: float  # one dispatch run stops claiming after this, so a stop is quick
+    meeting_reminder_hours: float  # registrants are reminded this long before a meeting starts
 
 
 def load(service="notifications"):
@@ -67,4 +68,5 @@ def load(service="notifications"):
         confirm_hours=float(get("CONFIRM_HOURS", "72")),
         manage_link_days=float(get("MANAGE_LINK_DAYS", "60")),
         dispatch_slice_seconds=float(get("DISPATCH_SLICE_SECONDS", "2")),
+        meeting_reminder_hours=float(get("MEETING_REMINDER_HOURS", "24")),
     )

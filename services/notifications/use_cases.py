@@ -49,56 +49,174 @@ def _offset(command):
 
 # --- fan-out --------------------------------------------------------------------------------
 
-def _fan_out(uow, digest_hour, trigger_id, trigger_type, occurred_at, content, author_id):
-    """Record a trigger and one delivery per recipient and channel; feed items are delivered at once."""
+def _fan_out(uow, digest_hour, trigger_id, trigger_type, occurred_at, content, people):
+    """Record a trigger and one delivery per recipient and channel; feed items are delivered at once.
+
+    `people`: the token subjects the trigger concerns by name (domain.AUDIENCE's author, sponsors, …).
+    """
     now, repo = uow.now(), uow.repo
     repo.add_trigger(trigger_id, trigger_type, occurred_at, content)
     topics = domain.topics_for(trigger_type, content)
-    author = author_id if domain.reaches_author(trigger_type) else None
     repo.add_webhook_deliveries(trigger_id, trigger_type, content.get("municipality"), now)
     if not domain.tells_people(trigger_type, content):
         return  # webhooks asked for every event; people get one mail per board decision
-    due = {mode: domain.digest_due(mode, now, digest_hour) for mode in domain.DIGESTS}
-    repo.add_email_deliveries(trigger_id, topics, author, due, now)
-    for item_id in repo.add_feed_items(trigger_id, topics, author, now):
+    due = {mode: now if domain.urgent(trigger_type) else domain.digest_due(mode, now, digest_hour)
+           for mode in domain.DIGESTS}
+    people = sorted(people)
+    repo.add_email_deliveries(trigger_id, topics, people, due, now)
+    for item_id in repo.add_feed_items(trigger_id, topics, people, now):
         uow.emit("NotificationSent", {"notification_id": item_id, "channel": "feed", "trigger_event_id": trigger_id,
-                                      "trigger_type": trigger_type, "sent_at": now})
+                                      "trigger_type": trigger_type, "municipality": content.get("municipality"),
+                                      "sent_at": now})
 
 
-def _content_and_author(repo, data):
-    """What notifications show of an event (its data without the author) and the idea's author.
-
-    Ideas are remembered from their events, so later events (a board decision, a pilot's
-    milestone) can name the idea and reach its author.
-    """
-    if data.get("field_of_action"):
+def _learn(repo, event_type, data):
+    """Keep what later events will need: ideas and their authors, sponsors, comments, meetings, names."""
+    if data.get("field_of_action") and data.get("idea_id"):
         repo.remember_idea({"idea_id": data["idea_id"], "municipality": data["municipality"],
                             "field_of_action": data["field_of_action"], "title": data.get("title"),
                             "author_id": data.get("author_id")})
+    learn = _LEARN.get(event_type)
+    if learn:
+        learn(repo, data)
+
+
+def _remember_meeting(repo, data):
+    repo.remember_meeting({"id": data["meeting_id"], "municipality": data["municipality"],
+                           "working_group_id": data["working_group_id"], "starts_at": data["starts_at"],
+                           "content": domain.shown("MeetingScheduled", data)})
+
+
+# Event type -> what this service keeps of it (besides the idea, kept from every event about one).
+_LEARN = {
+    "WorkingGroupCreated": lambda repo, d: repo.remember_name("working_group", d["working_group_id"],
+                                                              d["municipality"], d["group_name"]),
+    "CompetitionOpened": lambda repo, d: repo.remember_name("competition", d["competition_id"], d["municipality"],
+                                                            d["theme"]),
+    "SubConceptDrafted": lambda repo, d: repo.remember_name("sub_concept", d["sub_concept_id"], d["municipality"],
+                                                            d["title"]),
+    "StrategyDraftPublished": lambda repo, d: repo.remember_name("strategy", d["strategy_id"], d["municipality"],
+                                                                 d["title"]),
+    "SponsorAccepted": lambda repo, d: repo.add_sponsor(d["sponsorship_id"], d["idea_id"], d["sponsor_id"]),
+    "CommentPosted": lambda repo, d: repo.remember_comment(d["comment_id"], d["author_id"], d["parent_id"]),
+    "MeetingScheduled": _remember_meeting,
+    "MeetingCancelled": lambda repo, d: repo.cancel_meeting(d["meeting_id"], d["cancelled_at"]),
+    "MeetingRegistered": lambda repo, d: repo.add_registration(d["meeting_id"], d["attendee_id"], d["registered_at"]),
+    "MeetingRegistrationWithdrawn": lambda repo, d: repo.remove_registration(d["meeting_id"], d["attendee_id"]),
+}
+
+# Content key holding an id -> (kind of known name, the key its name is shown under).
+_NAMED_IDS = {"working_group_id": ("working_group", "working_group_name"),
+              "competition_id": ("competition", "competition_theme"),
+              "sub_concept_id": ("sub_concept", "sub_concept_title"),
+              "strategy_id": ("strategy", "strategy_title")}
+MEETING_DETAILS = ("kind", "title", "starts_at", "ends_at", "place", "online_url")  # what a registration's mail shows
+
+
+def _with_names(repo, content):
+    """The content with the names of what it names only by id: groups, competitions, a comment's target, a meeting."""
+    for key, (kind, shown_as) in _NAMED_IDS.items():
+        if content.get(key) and not content.get(shown_as):
+            name = repo.known_name(kind, content[key])
+            if name is not None:
+                content[shown_as] = name
+    target = content.get("target_kind")
+    if target:
+        known = repo.known_idea(content["target_id"]) if target == "idea" else None
+        name = known["title"] if known else repo.known_name(target, content["target_id"])
+        if name is not None:
+            content["target_title"] = name
+    if content.get("meeting_id") and not content.get("title"):
+        meeting = repo.meeting(content["meeting_id"])
+        if meeting is not None:
+            content.update({key: meeting["content"].get(key) for key in MEETING_DETAILS})
+    return content
+
+
+def _content_and_author(repo, trigger_type, data):
+    """What notifications show of an event (domain.shown, with names for ids) and the author it
+    reaches (the event's own, else the known idea's)."""
     known = repo.known_idea(data["idea_id"]) if data.get("idea_id") else None
-    content = {key: value for key, value in data.items() if key != "author_id"}
+    content = domain.shown(trigger_type, data)
     if known is not None:
         content["idea_title"] = known["title"]
         content.setdefault("field_of_action", known["field_of_action"])
-    return content, data.get("author_id") or (known and known["author_id"])
+    return _with_names(repo, content), data.get("author_id") or (known and known["author_id"])
+
+
+def _people(repo, trigger_type, data, content, author_id):
+    """The token subjects a trigger reaches by name: domain.AUDIENCE's people, found from what was kept."""
+    people = domain.named_people(trigger_type, data)
+    if domain.reaches(trigger_type, domain.AUTHOR) and author_id:
+        people.add(author_id)
+    if domain.reaches(trigger_type, domain.SPONSORS) and content.get("idea_id"):
+        people.update(repo.sponsors_of(content["idea_id"]))
+    if domain.reaches(trigger_type, domain.REGISTRANTS) and content.get("meeting_id"):
+        people.update(repo.registrants_of(content["meeting_id"]))
+    return people
+
+
+def _reply(uow, digest_hour, command, content):
+    """A comment event that makes a reply visible tells the author of the comment it answers, once."""
+    repo = uow.repo
+    comment = repo.comment(command.data["comment_id"])
+    if not domain.reply_became_visible(command.event_type, command.data, comment):
+        return
+    parent = repo.comment(comment["parent_id"])
+    if parent and domain.reply_reaches(parent["author_id"], comment["author_id"]):
+        _fan_out(uow, digest_hour, f"reply:{comment['id']}", domain.COMMENT_REPLY, command.occurred_at,
+                 {**content, "parent_id": str(comment["parent_id"])}, {parent["author_id"]})
 
 
 def notify(uow, command, digest_hour):
-    """An event from ideas or voting: fan out to everyone it concerns, once per event id.
+    """An event from ideas or voting: keep what later events need, then fan out to everyone it
+    concerns, once per event id.
 
     Returns False (and does nothing) for a redelivered event.
     """
     with uow:
         if not uow.claim(CONSUMER, command.event_id, command.event_type):
             return False
-        content, author_id = _content_and_author(uow.repo, command.data)
-        _fan_out(uow, digest_hour, command.event_id, command.event_type, command.occurred_at, content, author_id)
+        repo, data = uow.repo, command.data
+        _learn(repo, command.event_type, data)
+        content, author_id = _content_and_author(repo, command.event_type, data)
+        people = _people(repo, command.event_type, data, content, author_id)
+        _fan_out(uow, digest_hour, command.event_id, command.event_type, command.occurred_at, content, people)
+        if command.event_type in ("CommentPosted", "CommentPublished"):
+            _reply(uow, digest_hour, command, content)
     return True
+
+
+def remind_meetings(uow, lead_hours, digest_hour):
+    """Remind each registrant of a meeting `lead_hours` before it starts, once.
+
+    A registration is marked reminded in the same transaction as the fan-out, so a second sweep,
+    another replica or a restart never reminds twice; a cancelled meeting is never reminded, and
+    whoever registers within the lead time has the time in their confirmation. One trigger per
+    meeting (its unique key): registrants reminded in a later sweep join it. Returns how many
+    registrants were reminded.
+    """
+    with uow:
+        now, repo = uow.now(), uow.repo
+        due = repo.claim_reminders(now, timedelta(hours=lead_hours))
+        contents, attendees = {}, defaultdict(set)
+        for row in due:
+            contents[row["id"]] = row["content"]
+            attendees[row["id"]].add(row["attendee_id"])
+        for meeting_id, content in contents.items():
+            _fan_out(uow, digest_hour, f"reminder:{meeting_id}", domain.MEETING_REMINDER, now,
+                     _with_names(repo, content), attendees[meeting_id])
+    return len(due)
 
 
 # --- subscribers ----------------------------------------------------------------------------
 
-def subscribe(uow, command):
+def _refuse_unknown(problems):
+    if problems:
+        raise InvalidInput("names something that does not exist", problems)
+
+
+def subscribe(uow, command, known):
     """Start the double opt-in: a confirmation mail with a one-time link; nothing else is sent before.
 
     The answer is the same for every address, new, pending, unsubscribed or confirmed, with or
@@ -106,7 +224,9 @@ def subscribe(uow, command):
     (changes go through its own links). The caller's account is linked to the address only when
     the address's owner confirms (see `confirm`): nobody takes over another's address by asking.
     The link's token is made when the mail is composed (`send_mail_batch`): only its hash is stored.
+    Subscriptions to unknown municipalities, fields or ideas (`known`: domain.Known) are refused first.
     """
+    _refuse_unknown(known.subscription_problems(command.subscriptions))
     topics = sorted({domain.topic(**subscription) for subscription in command.subscriptions})
     with uow:
         now, repo = uow.now(), uow.repo
@@ -223,13 +343,22 @@ def unsubscribe(uow, command):
 
 
 def show_subscriber(uow, command):
-    """What the "my data" page shows: the subscriber, their subscriptions and the titles of their ideas."""
+    """What the "my data" page shows: the subscriber, their subscriptions, the titles of their ideas
+    and the working groups of each municipality (whose meetings one may follow)."""
     with uow:
         repo = uow.repo
         profile = _profile(repo, _subscriber(repo, command.token, command.subject, uow.now()))
         ideas = [s["idea_id"] for s in profile["subscriptions"] if s["kind"] == domain.IDEA]
         profile["idea_titles"] = repo.idea_titles(ideas) if ideas else {}
+        profile["working_groups"] = {municipality: repo.known_names("working_group", municipality)
+                                     for municipality in command.municipalities}
         return profile
+
+
+def working_group_known(uow, municipality, group_id):
+    """Whether this service has seen the working group created in that municipality."""
+    with uow:
+        return str(group_id) in uow.repo.known_names("working_group", municipality)
 
 
 def export_subscriber(uow, command):
@@ -242,8 +371,11 @@ def export_subscriber(uow, command):
         return {"subscriber": _profile(repo, subscriber), "deliveries": deliveries, "feed": feed}
 
 
-def change_subscriber(uow, command):
-    """Language, digest or subscriptions (replaced as a whole); returns the subscriber as changed."""
+def change_subscriber(uow, command, known):
+    """Language, digest or subscriptions (replaced as a whole; only ones `known` knows what they name);
+    returns the subscriber as changed."""
+    if command.subscriptions is not None:
+        _refuse_unknown(known.subscription_problems(command.subscriptions))
     preferences = {name: getattr(command, name) for name in ("language", "digest") if getattr(command, name)}
     with uow:
         repo = uow.repo
@@ -272,16 +404,18 @@ def forget_expired_links(uow, keep_days=30):
 
 # --- announcements --------------------------------------------------------------------------
 
-def post_announcement(uow, command, digest_hour):
-    """Staff announce a meeting (a plenary meeting, a theme evening); its subscribers hear of it."""
+def post_announcement(uow, command, digest_hour, known):
+    """Staff announce something to come in a municipality `known` knows; its subscribers hear of it."""
+    _refuse_unknown(known.municipality_problems(command.municipality))
     with uow:
         now = uow.now()
+        _refuse_unknown(domain.announcement_problems(command.starts_at, now))
         announcement = {"id": uuid.uuid4(), "created_at": now, **asdict(command)}
         content = {"announcement_id": str(announcement["id"]), "municipality": command.municipality,
                    "title": command.title, "starts_at": command.starts_at.isoformat(), "place": command.place,
                    "link": command.link, "description": command.description}
         uow.repo.add_announcement(announcement)
-        _fan_out(uow, digest_hour, str(announcement["id"]), domain.ANNOUNCEMENT, now, content, None)
+        _fan_out(uow, digest_hour, str(announcement["id"]), domain.ANNOUNCEMENT, now, content, set())
     return announcement
 
 
@@ -390,7 +524,7 @@ def _record(uow, settings, outcomes, now):
 
 def _outcome(row):
     return {"notification_id": row["id"], "channel": row["channel"], "trigger_event_id": row["trigger_event_id"],
-            "trigger_type": row["trigger_type"]}
+            "trigger_type": row["trigger_type"], "municipality": row["municipality"]}
 
 
 def _failed(uow, row, error, now):
@@ -472,16 +606,17 @@ def _mails_for(channels, names, group, rendered_once, make_links):
     else:
         cancelled += confirmations  # confirmed meanwhile
     if notices and not subscriber["confirmed_at"]:
-        cancelled += notices
-    elif notices and subscriber["digest"] == "immediate":
-        for row in notices:
-            links = make_links(subscriber)
-            mails.append(([row], _notification(channels, names, rendered_once, language, row).with_links(links),
-                          links))
-    elif notices:
+        return mails, cancelled + notices
+    # a digest subscriber gets urgent notices (a reminder, a cancellation) on their own, as they are due
+    single = [row for row in notices if subscriber["digest"] == "immediate" or domain.urgent(row["trigger_type"])]
+    grouped = [row for row in notices if row not in single]
+    for row in single:
         links = make_links(subscriber)
-        mails.append((notices, channels.renderer.digest(language, subscriber["digest"],
-                                                        [_item(channels, names, language, row) for row in notices],
+        mails.append(([row], _notification(channels, names, rendered_once, language, row).with_links(links), links))
+    if grouped:
+        links = make_links(subscriber)
+        mails.append((grouped, channels.renderer.digest(language, subscriber["digest"],
+                                                        [_item(channels, names, language, row) for row in grouped],
                                                         links), links))
     return mails, cancelled
 
@@ -503,8 +638,9 @@ def _item(channels, names, language, row):
         item["municipality_name"] = names.municipality(content["municipality"], language)
         if content.get("field_of_action"):
             item["field_name"] = names.field(content["municipality"], content["field_of_action"], language)
-    if domain.has_idea_page(kind, content):
-        item["idea_url"] = channels.idea_page(content["idea_id"], language)
+    idea_id = domain.idea_page_of(kind, content)
+    if idea_id:
+        item["idea_url"] = channels.idea_page(idea_id, language)
     return item
 
 

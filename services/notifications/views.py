@@ -14,7 +14,7 @@ from . import domain
 from .texts import MESSAGES
 
 PAGES = Pages(Path(__file__).resolve().parent / "templates" / "pages", MESSAGES)
-SUBSCRIBABLE = (domain.ANNOUNCEMENTS, domain.PILOT_DECISIONS, domain.MILESTONES)
+SUBSCRIBABLE = (domain.ANNOUNCEMENTS, domain.MEETINGS, domain.STRATEGY, domain.PILOT_DECISIONS, domain.MILESTONES)
 
 
 def confirmation(view, state):
@@ -30,14 +30,20 @@ def unsubscribe(view, token, subscriber, done=False):
     return PAGES.render(view, "unsubscribe.html.j2", token=token, subscriber=subscriber, done=done)
 
 
-def _topic_choices(view, names, chosen):
-    """Per municipality: [(topic, label, checked)] of everything one can subscribe to there."""
+def _topic_choices(view, names, chosen, groups):
+    """Per municipality: [(topic, label, checked)] of everything one can subscribe to there.
+
+    `groups`: {municipality: {working group id: name}}, whose meetings one may follow each.
+    """
     t = PAGES.catalog.translator(view.lang)
     places = []
     for slug, name in names.municipalities(view.lang):
         topics = [(domain.topic(kind, slug), t(f"topic.{kind}"), None) for kind in SUBSCRIBABLE]
         topics += [(domain.topic(domain.FIELD, slug, field_of_action=field), t("topic.field", field=field_name), None)
                    for field, field_name in names.fields(slug, view.lang)]
+        topics += [(domain.topic(domain.MEETINGS, slug, working_group_id=group),
+                    t("topic.group_meetings", name=group_name), None)
+                   for group, group_name in sorted(groups.get(slug, {}).items(), key=lambda item: item[1])]
         places.append({"name": name, "topics": [(topic, label, topic in chosen) for topic, label, _ in topics]})
     return places
 
@@ -50,7 +56,7 @@ def my_data(view, token, profile, names, saved=False):
              for s in profile["subscriptions"] if s["kind"] == domain.IDEA]
     return PAGES.render(view, "my_data.html.j2", token=token, subscriber=profile, saved=saved,
                         languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES], digests=domain.DIGESTS,
-                        places=_topic_choices(view, names, chosen), ideas=ideas)
+                        places=_topic_choices(view, names, chosen, profile["working_groups"]), ideas=ideas)
 
 
 def delete(view, token, subscriber=None, done=False):

@@ -16,6 +16,13 @@ class Place:
 
 
 @dataclass(frozen=True)
+class Meetings:
+    municipality: str | None = None
+    working_group_id: UUID | None = None
+    upcoming: bool = False  # only meetings not over yet
+
+
+@dataclass(frozen=True)
 class Pilots:
     municipality: str | None = None
     stage: str | None = None

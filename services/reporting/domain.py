@@ -1,19 +1,13 @@
 """What each event changes in the read models, and the rules read off them. Pure: no I/O.
 
-An applied event becomes a list of effects on projection rows:
-
-- `Upsert(table, key, merge)`: `merge(old row or None)` returns the new row. Merges do not depend
-  on arrival order: a mutable column keeps the (time, event id) of the event that set it and only
-  a later event replaces it; first-time facts (reached_at, first_seen) keep the earliest.
-- `Increment(table, key, amounts)`: counters. Addition commutes, and the event log's unique id
-  makes every event count once.
-
-So the effects of a set of events, applied once each in any order, give the same rows as an
-orderly stream. The same effects feed the live consumer (a transaction per batch of events)
-and the rebuild (the whole log in memory, then one bulk write).
+An applied event becomes a list of effects on projection rows (effects.py: Upsert, Increment),
+whose merges do not depend on arrival order. So the effects of a set of events, applied once
+each in any order, give the same rows as an orderly stream. The same effects feed the live
+consumer (a transaction per batch of events) and the rebuild (the whole log in memory, then one
+bulk write). The strategy process's entities have their rules in process.py.
 """
 import math
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 from functools import partial
 
@@ -21,6 +15,9 @@ from shared.domain import (COMPLETED, IN_IMPLEMENTATION, MUNICIPAL_TZ, OVERDUE, 
                            SCHEDULED, SHORTLISTED, SUBMITTED)
 from shared.events import schema_for
 from shared.pseudonyms import pseudonym
+
+from . import process
+from .effects import Event, Increment, Upsert, earliest, newer, when
 
 IDEA_STATUS_OF = {"IdeaSubmitted": SUBMITTED, "IdeaPublished": PUBLISHED, "IdeaRejected": REJECTED}
 MILESTONE_STATE_OF = {"MilestoneScheduled": SCHEDULED, "MilestoneReached": REACHED, "MilestoneOverdue": OVERDUE}
@@ -34,33 +31,8 @@ PIPELINE_STAGES = (SHORTLISTED, APPROVED, DECLINED, IN_IMPLEMENTATION, COMPLETED
 # Upper bounds (seconds) of the lag histogram from an event's `time` to its application here.
 LAG_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0, math.inf)
 INTERVALS = ("hour", "day", "week", "month")
-
-
-@dataclass(frozen=True)
-class Event:
-    """An event as the log keeps it: `data` in its JSON form, author ids pseudonymised."""
-
-    id: str
-    type: str
-    source: str
-    subject: str | None
-    time: datetime
-    received_at: datetime
-    data: dict
-
-
-@dataclass(frozen=True)
-class Upsert:
-    table: str
-    key: tuple
-    merge: object = field(compare=False)  # old row (dict) or None -> new row
-
-
-@dataclass(frozen=True)
-class Increment:
-    table: str
-    key: tuple
-    amounts: dict = field(compare=False)
+# The fields by which events name people (token subjects): the log keeps only their keyed pseudonyms.
+PEOPLE = ("author_id", "member_id", "sponsor_id", "attendee_id")
 
 
 def participant_of(key, subject):
@@ -71,23 +43,23 @@ def participant_of(key, subject):
 def to_logged(envelope, received_at, pseudonym_key):
     """The log form of a consumed envelope (its `data` loaded by the event's schema)."""
     data = schema_for(envelope["type"]).dump(envelope["data"])
-    if data.get("author_id") is not None:
-        data["author_id"] = participant_of(pseudonym_key, data["author_id"])
+    for person in PEOPLE:
+        if data.get(person) is not None:
+            data[person] = participant_of(pseudonym_key, data[person])
     return Event(id=envelope["id"], type=envelope["type"], source=envelope["source"], subject=envelope.get("subject"),
                  time=envelope["time"], received_at=received_at, data=data)
 
 
-def _when(text):
-    return None if text is None else datetime.fromisoformat(text)
+def lacks_place(event):
+    """A notification outcome from before its events carried the trigger's municipality."""
+    return event.type in OUTCOME_OF and not event.data.get("municipality")
 
 
-def _newer(event_time, event_id, old_time, old_id):
-    return (event_time, event_id) > (old_time, old_id)
-
-
-def _earliest(*values):
-    present = [value for value in values if value is not None]
-    return min(present) if present else None
+def placed(event, municipality_of):
+    """`event` with its trigger's municipality (`municipality_of`: event id -> municipality) when it
+    lacks one and the trigger is known; otherwise unchanged (it then counts only for all places)."""
+    municipality = municipality_of.get(event.data.get("trigger_event_id")) if lacks_place(event) else None
+    return replace(event, data={**event.data, "municipality": municipality}) if municipality else event
 
 
 # --- dimensions and counters -------------------------------------------------------------
@@ -139,21 +111,22 @@ def merge_idea(event, old):
         "idea_id": data["idea_id"], "municipality": data["municipality"],
         "field_of_action": data["field_of_action"], "title": None, "channel": None, "working_group": None,
         "status": status, "status_time": event.time, "status_event": event.id,
-        "submitted_at": None, "published_at": None,
+        "submitted_at": None, "published_at": None, "working_group_id": None, "competition_id": None,
     }
-    if old and _newer(event.time, event.id, old["status_time"], old["status_event"]):
+    if old and newer(event.time, event.id, old["status_time"], old["status_event"]):
         row.update(status=status, status_time=event.time, status_event=event.id)
-    for column in ("title", "channel", "working_group"):  # the same in every event that carries them
+    # the same in every event that carries them
+    for column in ("title", "channel", "working_group", "working_group_id", "competition_id"):
         if data.get(column) is not None:
             row[column] = data[column]
-    row["submitted_at"] = _earliest(row["submitted_at"], _when(data.get("submitted_at")))
-    row["published_at"] = _earliest(row["published_at"], _when(data.get("published_at")))
+    row["submitted_at"] = earliest(row["submitted_at"], when(data.get("submitted_at")))
+    row["published_at"] = earliest(row["published_at"], when(data.get("published_at")))
     return row
 
 
 def merge_votes(event, old):
     data = event.data
-    if old and not _newer(event.time, event.id, old["total_time"], old["total_event"]):
+    if old and not newer(event.time, event.id, old["total_time"], old["total_event"]):
         return old
     return {"idea_id": data["idea_id"], "round_id": data["round_id"], "municipality": data["municipality"],
             "field_of_action": data["field_of_action"], "total": data["total"],
@@ -162,7 +135,7 @@ def merge_votes(event, old):
 
 def merge_threshold(event, old):
     data = event.data
-    reached_at = _when(data["reached_at"])
+    reached_at = when(data["reached_at"])
     if old and old["reached_at"] <= reached_at:
         return old
     return {"idea_id": data["idea_id"], "municipality": data["municipality"],
@@ -172,8 +145,8 @@ def merge_threshold(event, old):
 def merge_decision(event, old):
     """The board's latest decision on an idea (ordered by decided_at)."""
     data = event.data
-    decided_at = _when(data["decided_at"])
-    if old and not _newer(decided_at, event.id, old["decided_at"], old["decision_event"]):
+    decided_at = when(data["decided_at"])
+    if old and not newer(decided_at, event.id, old["decided_at"], old["decision_event"]):
         return old
     return {"idea_id": data["idea_id"], "municipality": data["municipality"],
             "field_of_action": data["field_of_action"], "decision": DECISION_OF[event.type],
@@ -190,19 +163,19 @@ def merge_milestone(event, old):
         "scheduled_at": None, "reached_at": None, "on_time": None, "overdue_at": None,
     }
     if event.type == "MilestoneScheduled":
-        row["scheduled_at"] = _earliest(row["scheduled_at"], _when(data["scheduled_at"]))
+        row["scheduled_at"] = earliest(row["scheduled_at"], when(data["scheduled_at"]))
     elif event.type == "MilestoneReached":
-        reached_at = _when(data["reached_at"])
+        reached_at = when(data["reached_at"])
         if row["reached_at"] is None or reached_at < row["reached_at"]:
             row.update(reached_at=reached_at, on_time=data["on_time"])
     else:
-        row["overdue_at"] = _earliest(row["overdue_at"], _when(data["detected_at"]))
+        row["overdue_at"] = earliest(row["overdue_at"], when(data["detected_at"]))
     return row
 
 
 def merge_notification(event, old):
     data = event.data
-    if old and not _newer(event.time, event.id, old["outcome_time"], old["outcome_event"]):
+    if old and not newer(event.time, event.id, old["outcome_time"], old["outcome_event"]):
         return old
     return {"notification_id": data["notification_id"], "channel": data["channel"],
             "trigger_type": data["trigger_type"], "outcome": OUTCOME_OF[event.type],
@@ -230,7 +203,10 @@ def _entity_effects(event):
         return [Upsert("milestones", (data["milestone_id"],), partial(merge_milestone, event))]
     if kind in OUTCOME_OF:
         return [Upsert("notifications", (data["notification_id"],), partial(merge_notification, event))]
-    raise ValueError(f"no projection rule for {kind}")
+    found = process.effects_of(event)
+    if found is None:
+        raise ValueError(f"no projection rule for {kind}")
+    return found
 
 
 def effects(event):
@@ -252,12 +228,14 @@ def apply(store, changes):
 def pipeline_stage(status, status_time, decision=None, decided_at=None):
     """Where an idea stands in the pilot pipeline (None: not in it).
 
-    The idea's status is the truth once it is a pilot or beyond; before that, a board decision
-    newer than the status shows (the ideas service follows it with a status change).
+    Only the board makes a pilot: an idea at pilot or beyond counts (as approved, in implementation
+    or completed, by its status) only when the board's latest decision on it approved it; one the
+    board did not approve is not in the pipeline. Before that, a board decision newer than the
+    status shows (the ideas service follows it with a status change).
     """
     by_status = {PILOT: APPROVED, IN_IMPLEMENTATION: IN_IMPLEMENTATION, COMPLETED: COMPLETED}
     if status in by_status:
-        return by_status[status]
+        return by_status[status] if decision == APPROVED else None
     if decision is not None and (status_time is None or decided_at >= status_time):
         return decision
     if status == SHORTLISTED:
@@ -311,7 +289,9 @@ def bucket_count(first_day, last_day, interval):
 # --- what the public pages tell ----------------------------------------------------------
 
 # Single support votes are not steps of an idea's story (their total is); milestones have a list of their own.
-NOT_IN_STORY = ("VoteCast", "VoteWithdrawn", "MilestoneScheduled", "MilestoneReached", "MilestoneOverdue")
+# An offered sponsorship is not public until staff accept it.
+NOT_IN_STORY = ("VoteCast", "VoteWithdrawn", "MilestoneScheduled", "MilestoneReached", "MilestoneOverdue",
+                "SponsorOffered")
 
 
 def story(events):
@@ -319,7 +299,9 @@ def story(events):
 
     `step` names what happened: submitted, published, status (with `status`; a status the board's
     decision caused is that decision's step), threshold (with `threshold`), decision (with
-    `decision`, `reason`, the tally), or the event type for others.
+    `decision`, `reason`, the tally), integrated (into `sub_concept_id`), sponsor (`sponsor_kind`,
+    `public_name`: null without consent), competition_shortlist (`competition_id`), or the event
+    type for others.
     """
     steps = []
     for event in events:
@@ -337,6 +319,12 @@ def story(events):
             step.update(step="threshold", threshold=data["threshold"], total=data.get("total"))
         elif kind in DECISION_OF:
             step.update(step="decision", decision=DECISION_OF[kind], reason=data.get("reason"), **data["tally"])
+        elif kind == "IdeaIntegrated":
+            step.update(step="integrated", sub_concept_id=data["sub_concept_id"])
+        elif kind == "SponsorAccepted":
+            step.update(step="sponsor", sponsor_kind=data["sponsor_kind"], public_name=data.get("public_name"))
+        elif kind == "CompetitionEntryShortlisted":
+            step.update(step="competition_shortlist", competition_id=data["competition_id"])
         else:
             step.update(step=kind)
         steps.append(step)

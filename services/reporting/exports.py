@@ -47,6 +47,49 @@ DATASETS = {
         "due_date": "ISO 8601 date", "state": "scheduled, reached or overdue",
         "reached_at": "ISO 8601 time it was reached", "on_time": "reached by the due date (true/false)",
         "overdue_at": "ISO 8601 time it was found overdue"}),
+    # the strategy process
+    "working_groups": Dataset("Working groups and the expert group with their members and topic stores", {
+        "working_group_id": "UUID of the group", "municipality": PLACE["municipality"], "name": "name",
+        "kind": "working_group or expert_group", "field_of_action": "field of action slug, if any",
+        "members": "members now", "ideas": "ideas in its topic store", "public_ideas": "of them public",
+        "sub_concepts": "sub-concepts it drafted"}),
+    "competitions": Dataset("Idea competitions with their window, entries and shortlist", {
+        "competition_id": "UUID of the competition", **PLACE, "theme": "theme",
+        "opens_at": "ISO 8601 time entries open", "closes_at": "ISO 8601 time entries close",
+        "closed_at": "ISO 8601 time it was closed", "state": "upcoming, open or closed",
+        "jury_size": "members of the jury", "entries": "ideas entered", "shortlisted": "entries the jury shortlisted"}),
+    "sponsors": Dataset("Accepted idea sponsors (a name only where the sponsor consented to be shown)", {
+        "sponsorship_id": "UUID of the sponsorship", "idea_id": "UUID of the idea", **PLACE,
+        "sponsor_kind": "citizen, company or institution", "public_name": "the sponsor's name, empty without consent",
+        "accepted_at": "ISO 8601 time staff accepted the sponsor"}),
+    "sub_concepts": Dataset("Sub-concepts of the working groups with the ideas integrated", {
+        "sub_concept_id": "UUID of the sub-concept", "municipality": PLACE["municipality"],
+        "working_group_id": "UUID of its working group", "working_group": "the group's name", "title": "title",
+        "field_of_action": "field of action slug, if any", "drafted_at": "ISO 8601 time it was started",
+        "submitted_at": "ISO 8601 time it was handed in", "ideas": "ideas integrated",
+        "comments": "public comments on it"}),
+    "strategy_versions": Dataset("Versions of the strategy draft, their feedback window and the council decision", {
+        "strategy_id": "UUID of the strategy", "version": "version number", "municipality": PLACE["municipality"],
+        "title": "title", "status": "draft, feedback, adopted or returned", "sub_concepts": "sub-concepts linked",
+        "published_at": "ISO 8601 time it was published", "feedback_until": "ISO 8601 end of the feedback window",
+        "feedback_closed_at": "ISO 8601 time feedback closed", "comments_at_close": "comments when feedback closed",
+        "outcome": "adopted, returned or empty", "council_date": "ISO 8601 date of the council's decision",
+        "reason": "why the council returned it"}),
+    "comments": Dataset("Comments per idea, sub-concept and strategy (counts only, no text, no authors)", {
+        "target_kind": "idea, sub_concept or strategy", "target_id": "UUID of the target",
+        "published": "visible comments", "pending": "awaiting moderation", "hidden": "hidden by a moderator",
+        "reported": "comments reported as abusive"}),
+    "meetings": Dataset("Theme evenings and plenary meetings with their registrations", {
+        "meeting_id": "UUID of the meeting", "municipality": PLACE["municipality"],
+        "working_group_id": "UUID of the working group, empty for a plenary meeting",
+        "kind": "theme_evening or plenary", "title": "title", "starts_at": "ISO 8601 start", "ends_at": "ISO 8601 end",
+        "place": "where", "online_url": "link to join online", "capacity": "places, empty: unlimited",
+        "registered": "registrations", "state": "scheduled or cancelled"}),
+    "survey_results": Dataset("Aggregate results of imported citizens' surveys (question, answer, count)", {
+        "survey_id": "UUID of the survey", "municipality": PLACE["municipality"], "title": "the survey's title",
+        "conducted_by": "who ran it", "period_start": "ISO 8601 first day", "period_end": "ISO 8601 last day",
+        "position": "row of the imported results", "question": "question", "answer": "answer",
+        "count": "answers given"}),
 }
 
 

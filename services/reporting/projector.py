@@ -11,7 +11,8 @@ from . import domain
 # projection table -> (key columns, other columns): the rows domain.Upsert merges
 UPSERT_TABLES = {
     "ideas": (("idea_id",), ("municipality", "field_of_action", "title", "channel", "working_group", "status",
-                             "status_time", "status_event", "submitted_at", "published_at")),
+                             "status_time", "status_event", "submitted_at", "published_at", "working_group_id",
+                             "competition_id")),
     "votes": (("idea_id", "round_id"), ("municipality", "field_of_action", "total", "total_time", "total_event")),
     "support_thresholds": (("idea_id",), ("municipality", "field_of_action", "threshold", "reached_at")),
     "pilot_decisions": (("idea_id",), ("municipality", "field_of_action", "decision", "reason", "decision_id", "yes",
@@ -21,7 +22,35 @@ UPSERT_TABLES = {
     "notifications": (("notification_id",), ("channel", "trigger_type", "outcome", "attempts", "outcome_time",
                                              "outcome_event")),
     "participants": (("municipality", "participant"), ("first_seen",)),
+    # the strategy process (process.py)
+    "working_groups": (("working_group_id",), ("municipality", "name", "kind", "field_of_action", "created_at")),
+    "group_members": (("working_group_id", "member"), ("municipality", "present", "member_time", "member_event")),
+    "competitions": (("competition_id",), ("municipality", "field_of_action", "theme", "opens_at", "closes_at",
+                                           "jury_size", "opened_at", "closed_at")),
+    "competition_shortlist": (("competition_id", "idea_id"), ("municipality", "shortlisted_at")),
+    "sponsorships": (("sponsorship_id",), ("idea_id", "municipality", "field_of_action", "sponsor_kind",
+                                           "public_name", "offered_at", "accepted_at")),
+    "sub_concepts": (("sub_concept_id",), ("municipality", "working_group_id", "title", "field_of_action",
+                                           "drafted_at", "submitted_at", "ideas_submitted")),
+    "idea_integrations": (("idea_id",), ("sub_concept_id", "working_group_id", "municipality", "field_of_action",
+                                         "integrated_at")),
+    "strategy_versions": (("strategy_id", "version"), ("municipality", "title", "feedback_until", "published_at",
+                                                       "feedback_closed_at", "comments_at_close", "outcome",
+                                                       "council_date", "reason", "decided_at", "decision_event")),
+    "strategy_sub_concepts": (("strategy_id", "version", "sub_concept_id"), ("municipality",)),
+    "comments": (("comment_id",), ("municipality", "target_kind", "target_id", "parent_id", "state", "state_time",
+                                   "state_event", "reports", "posted_at")),
+    "meetings": (("meeting_id",), ("municipality", "working_group_id", "kind", "title", "starts_at", "ends_at",
+                                   "place", "online_url", "capacity", "scheduled_at", "cancelled_at",
+                                   "cancel_reason", "registered", "registered_time", "registered_event")),
+    "surveys": (("survey_id",), ("municipality", "title", "conducted_by", "period_start", "period_end",
+                                 "imported_at")),
+    "survey_results": (("survey_id", "position"), ("municipality", "question", "answer", "count")),
 }
+# the strategy process's tables (process.py), read by ReportingRepository.entities
+PROCESS_TABLES = ("working_groups", "group_members", "competitions", "competition_shortlist", "sponsorships",
+                  "sub_concepts", "idea_integrations", "strategy_versions", "strategy_sub_concepts", "comments",
+                  "meetings", "surveys", "survey_results")
 DIMENSIONS = ("event_type", "municipality", "field_of_action", "channel", "status")
 # counter table -> (key columns, amounts): what domain.Increment adds to
 INCREMENT_TABLES = {

@@ -11,8 +11,8 @@ from shared.domain import (MILESTONE_STATES, MUNICIPAL_TZ, PUBLIC_STATUSES, REAC
                            municipal_today)
 from shared.errors import InvalidInput, NotFound
 
-from . import domain, exports
-from .commands import Milestones, Pilots, Timeseries
+from . import domain, exports, process_queries
+from .commands import Meetings, Milestones, Pilots, Place, Timeseries
 
 MAX_BUCKETS = 2000
 
@@ -47,13 +47,25 @@ def _event_totals(counts, event_type, key=None):
     return dict(totals)
 
 
-def summary(uow, query):
-    """Ideas, votes, pilots, milestones, notifications and participation of one place (`Place`)."""
+def ensure_known(municipality, known, counts):
+    """NotFound naming `municipality` unless the ideas service lists it (`known`: slugs, empty while it
+    has not answered; None: do not check) or an event of it was applied (`counts`: event_counts rows)."""
+    if municipality is None or known is None or municipality in known:
+        return
+    if any(row["municipality"] == municipality for row in counts):
+        return
+    raise NotFound(f"municipality {municipality!r}")
+
+
+def summary(uow, query, known=None):
+    """Ideas, votes, pilots, milestones, notifications and participation of one place (`Place`);
+    `known`: the municipalities the ideas service lists (see ensure_known)."""
     municipality = query.municipality
     with uow:
         repo = uow.repo
-        ideas = repo.idea_counts(municipality)
         counts = repo.event_counts()
+        ensure_known(municipality, known, counts)
+        ideas = repo.idea_counts(municipality)
         support = repo.support(municipality)
         pipeline = repo.pipeline(municipality)
         milestone_rows = repo.milestone_counts(municipality)
@@ -64,8 +76,9 @@ def summary(uow, query):
         by_status[row["status"]] += row["ideas"]
         by_channel[row["channel"]] += row["ideas"]
         by_field[row["field_of_action"]] += row["ideas"]
-    # Notifications carry no municipality (''): they count in every place's summary.
-    in_scope = [row for row in counts if municipality is None or row["municipality"] in (municipality, "")]
+    # Notifications carry their trigger's municipality (older ones got it from the log when applied);
+    # one whose trigger is not known counts only for all places.
+    in_scope = [row for row in counts if municipality is None or row["municipality"] == municipality]
     return {
         "municipality": municipality,
         "ideas": {"total": sum(by_status.values()), "by_status": dict(by_status), "by_channel": dict(by_channel),
@@ -83,13 +96,14 @@ def summary(uow, query):
     }
 
 
-def fields(uow, query):
+def fields(uow, query, known=None):
     """The same per municipality and field of action (`Place`)."""
     municipality = query.municipality
     with uow:
         repo = uow.repo
-        ideas = repo.idea_counts(municipality)
         counts = repo.event_counts(municipality)
+        ensure_known(municipality, known, counts)
+        ideas = repo.idea_counts(municipality)
         support = repo.support(municipality)
         pipeline = repo.pipeline(municipality)
     per_field = defaultdict(lambda: {"ideas": 0, "by_status": Counter(), "votes_cast": 0, "support": 0,
@@ -134,8 +148,10 @@ def milestones(uow, query):
 
 
 def rankings(uow, query):
+    """Public ideas by support (shared.domain.RANKING), numbered from 1."""
     with uow:
-        return uow.repo.rankings(query.municipality, query.field_of_action, query.round_id, query.limit)
+        rows = uow.repo.rankings(query.municipality, query.field_of_action, query.round_id, query.limit)
+    return [{**row, "rank": position} for position, row in enumerate(rows, start=1)]
 
 
 def timeseries(uow, query):
@@ -169,7 +185,8 @@ def timeseries(uow, query):
 
 def dashboard_data(uow, query):
     """What the council dashboard shows of a place: the summary, 30 days of submissions, the pilot
-    projects with their next milestone, and the milestones."""
+    projects with their next milestone, the milestones, and the strategy process (working groups,
+    competitions, sub-concepts, the strategy, comments, upcoming meetings, survey results)."""
     today = municipal_today(uow.now())
     return {
         "summary": summary(uow, query),
@@ -178,11 +195,20 @@ def dashboard_data(uow, query):
                                                   municipality=query.municipality)),
         "pilots": pilot_projects(uow, Pilots(municipality=query.municipality)),
         "milestones": milestones(uow, Milestones(municipality=query.municipality))["items"],
+        "working_groups": process_queries.working_groups(uow, query),
+        "competitions": process_queries.competitions(uow, query, uow.now()),
+        "sub_concepts": process_queries.sub_concepts(uow, query),
+        "strategies": process_queries.strategies(uow, query, uow.now()),
+        "comments": process_queries.comments(uow, query)["totals"],
+        "meetings": process_queries.meetings(uow, Meetings(municipality=query.municipality, upcoming=True),
+                                             uow.now()),
+        "surveys": process_queries.surveys(uow, query),
     }
 
 
 def idea_page(uow, query):
-    """An idea's public page: the idea, its story, its milestones and the board's decision.
+    """An idea's public page: the idea, its story, its milestones and the board's decision, its
+    accepted sponsors, the sub-concept it was integrated into and its public comments.
 
     Only public ideas (published or further) have a page; others are NotFound, like missing ones.
     """
@@ -194,7 +220,8 @@ def idea_page(uow, query):
         events = repo.idea_story(query.idea_id, domain.NOT_IN_STORY)
         rows = repo.milestones(idea_id=query.idea_id)
     items = [{**row, "state": milestone_state(row["reached_at"], row["overdue_at"])} for row in rows]
-    return {"idea": idea, "story": domain.story(events), "milestones": items}
+    return {"idea": idea, "story": domain.story(events), "milestones": items,
+            **process_queries.idea_extras(uow, query.idea_id)}
 
 
 def pilot_projects(uow, query):
@@ -214,6 +241,9 @@ def export_rows(uow, query):
     """The rows of an open-data dataset (exports.render turns them into CSV or JSON)."""
     if query.dataset not in exports.DATASETS:
         raise NotFound(f"dataset {query.dataset!r} (there are: {', '.join(exports.DATASETS)})")
+    place = Place(municipality=query.municipality)
+    if query.dataset in PROCESS_DATASETS:
+        return PROCESS_DATASETS[query.dataset](uow, place)
     if query.dataset == "pilots":
         return pilots(uow, Pilots(municipality=query.municipality))["items"]
     if query.dataset == "milestones":
@@ -221,6 +251,31 @@ def export_rows(uow, query):
     with uow:
         read = uow.repo.public_ideas if query.dataset == "ideas" else uow.repo.vote_totals
         return read(query.municipality)
+
+
+def _survey_results(uow, place):
+    return [{**result, "title": survey["title"], "conducted_by": survey["conducted_by"],
+             "period_start": survey["period_start"], "period_end": survey["period_end"]}
+            for survey in process_queries.surveys(uow, place) for result in survey["results"]]
+
+
+def _strategy_versions(uow, place):
+    return [{**version, "sub_concepts": len(version["sub_concept_ids"])}
+            for strategy in process_queries.strategies(uow, place, uow.now()) for version in strategy["versions"]]
+
+
+# dataset -> rows of a place, for the strategy process's open data
+PROCESS_DATASETS = {
+    "working_groups": process_queries.working_groups,
+    "competitions": lambda uow, place: process_queries.competitions(uow, place, uow.now()),
+    "sponsors": process_queries.sponsors,
+    "sub_concepts": process_queries.sub_concepts,
+    "strategy_versions": _strategy_versions,
+    "comments": lambda uow, place: process_queries.comments(uow, place)["targets"],
+    "meetings": lambda uow, place: process_queries.meetings(uow, Meetings(municipality=place.municipality),
+                                                            uow.now()),
+    "survey_results": _survey_results,
+}
 
 
 def datasets():

@@ -22,6 +22,7 @@ def record_events(uow, envelopes, pseudonym_key):
     events = [domain.to_logged(envelope, received_at, pseudonym_key) for envelope in envelopes]
     with uow:
         uow.repo.lock_appliers()
+        events = _with_places(uow.repo, events)
         new = uow.repo.append(events)
         fresh = list({event.id: event for event in events if event.id in new}.values())
         changes = [change for event in fresh for change in domain.effects(event)]
@@ -34,6 +35,19 @@ def record_events(uow, envelopes, pseudonym_key):
         applied.append(envelope["id"] in new and envelope["id"] not in seen)
         seen.add(envelope["id"])
     return applied
+
+
+def _with_places(repo, events):
+    """Notification outcomes without a municipality (older notification services) get their trigger's,
+    found in this batch or in the log; the log then keeps it, so a rebuild counts them alike. (One
+    applied before its trigger stays without; a rebuild places it, see `rebuild`.)"""
+    wanted = {event.data["trigger_event_id"] for event in events if domain.lacks_place(event)}
+    if not wanted:
+        return events
+    municipality_of = {event.id: event.data["municipality"] for event in events
+                       if event.id in wanted and event.data.get("municipality")}
+    municipality_of.update(repo.municipalities_of(wanted - set(municipality_of)))
+    return [domain.placed(event, municipality_of) for event in events]
 
 
 def _logged(row):
@@ -49,14 +63,17 @@ def rebuild(uow, batch_size=10_000, on_progress=lambda done, total: None):
     and live events wait for it instead of slipping in between. The log is read `batch_size`
     events at a time and folded in memory; the projections are then emptied and written in bulk.
     `on_progress(done, total)` is called at the start, after every batch and at the end.
+    A notification outcome logged without a municipality counts for its trigger's when the log has
+    the trigger by now (it may have arrived after the notification).
     Returns how many events were replayed.
     """
     with uow:
         total = uow.repo.lock_log()
         on_progress(0, total)
+        municipality_of = uow.repo.late_trigger_places(list(domain.OUTCOME_OF))
         store, done = MemoryStore(), 0
         for row in uow.repo.log_rows(batch_size):
-            domain.apply(store, domain.effects(_logged(row)))
+            domain.apply(store, domain.effects(domain.placed(_logged(row), municipality_of)))
             done += 1
             if done % batch_size == 0:
                 on_progress(done, total)

@@ -8,10 +8,15 @@ from psycopg2.extras import Json, execute_values
 
 from shared.domain import OVERDUE, PILOT_OR_LATER, PUBLIC_STATUSES, PUBLISHED, REACHED, SCHEDULED, SHORTLISTED
 
-from .projector import INCREMENT_TABLES, PROJECTIONS, UPSERT_TABLES, columns_of
+from .process import HIDDEN, PENDING
+from .process import PUBLISHED as VISIBLE
+from .projector import INCREMENT_TABLES, PROCESS_TABLES, PROJECTIONS, UPSERT_TABLES, columns_of
 
 KEY_TYPES = {"idea_id": "uuid", "round_id": "uuid", "milestone_id": "uuid", "notification_id": "uuid",
-             "municipality": "text", "participant": "text"}
+             "municipality": "text", "participant": "text", "working_group_id": "uuid", "member": "text",
+             "competition_id": "uuid", "sponsorship_id": "uuid", "sub_concept_id": "uuid", "strategy_id": "uuid",
+             "version": "integer", "comment_id": "uuid", "meeting_id": "uuid", "survey_id": "uuid",
+             "position": "integer"}
 PAGE_SIZE = 1000  # rows per INSERT statement of a bulk write
 LOG_COLUMNS = ("event_id", "event_type", "source", "subject", "time", "received_at", "data")
 # Ideas the pilot pipeline shows whatever the board decided.
@@ -44,6 +49,22 @@ class ReportingRepository:
             " ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
             [(e.id, e.type, e.source, e.subject, e.time, e.received_at, Json(e.data)) for e in events], fetch=True)
         return {row["event_id"] for row in rows}
+
+    def municipalities_of(self, event_ids):
+        """{event id: municipality} of the logged events among `event_ids` that carry one."""
+        self.cur.execute("SELECT event_id, data ->> 'municipality' AS municipality FROM event_log"
+                         " WHERE event_id = ANY(%s) AND data ->> 'municipality' <> ''", [list(event_ids)])
+        return {row["event_id"]: row["municipality"] for row in self.cur.fetchall()}
+
+    def late_trigger_places(self, outcome_types):
+        """{trigger event id: municipality} of the logged triggers of logged events of `outcome_types`
+        (notification outcomes) that carry no municipality themselves."""
+        self.cur.execute(
+            "SELECT DISTINCT t.event_id, t.data ->> 'municipality' AS municipality FROM event_log n"
+            " JOIN event_log t ON t.event_id = n.data ->> 'trigger_event_id'"
+            " WHERE n.event_type = ANY(%s) AND coalesce(n.data ->> 'municipality', '') = ''"
+            " AND t.data ->> 'municipality' <> ''", [list(outcome_types)])
+        return {row["event_id"]: row["municipality"] for row in self.cur.fetchall()}
 
     def lock_appliers(self):
         """One applier at a time across replicas (until the transaction ends): batches never interleave."""
@@ -165,16 +186,25 @@ class ReportingRepository:
         return rows[0] if rows else None
 
     def rankings(self, municipality=None, field_of_action=None, round_id=None, limit=20):
-        """Public ideas by current support, highest first (an idea not seen yet counts as published)."""
-        where, params = _where({"municipality": municipality, "field_of_action": field_of_action,
-                                "round_id": round_id}, prefix="v.")
+        """Public ideas by current support (0 without votes), highest first; ties go to the earlier
+        publication (unknown last), then the lower idea id: shared.domain.RANKING, as voting ranks.
+        An idea with votes but not seen yet counts as published."""
+        vote_where, vote_params = _where({"round_id": round_id})
+        where, params = _where({"coalesce(i.municipality, v.municipality)": municipality,
+                                "coalesce(i.field_of_action, v.field_of_action)": field_of_action})
         return self._rows(
-            "SELECT v.idea_id, v.municipality, v.field_of_action, i.title, i.status, sum(v.total)::bigint AS support,"
-            " t.reached_at AS threshold_reached_at FROM votes v"
-            " LEFT JOIN ideas i ON i.idea_id = v.idea_id LEFT JOIN support_thresholds t ON t.idea_id = v.idea_id"
-            f"{where}{' AND' if where else ' WHERE'} coalesce(i.status, %s) = ANY(%s)"
-            " GROUP BY 1, 2, 3, 4, 5, 7 ORDER BY support DESC, v.idea_id LIMIT %s",
-            params + [PUBLISHED, list(PUBLIC_STATUSES), limit])
+            "SELECT coalesce(i.idea_id, v.idea_id) AS idea_id,"
+            " coalesce(i.municipality, v.municipality) AS municipality,"
+            " coalesce(i.field_of_action, v.field_of_action) AS field_of_action, i.title, i.status,"
+            " coalesce(v.support, 0)::bigint AS support, t.reached_at AS threshold_reached_at"
+            " FROM (SELECT * FROM ideas WHERE status = ANY(%s)) i FULL JOIN"
+            " (SELECT idea_id, min(municipality) AS municipality, min(field_of_action) AS field_of_action,"
+            f"  sum(total) AS support FROM votes{vote_where} GROUP BY idea_id) v ON v.idea_id = i.idea_id"
+            " LEFT JOIN support_thresholds t ON t.idea_id = coalesce(i.idea_id, v.idea_id)"
+            f"{where}{' AND' if where else ' WHERE'}"
+            " (i.idea_id IS NOT NULL OR NOT EXISTS (SELECT 1 FROM ideas x WHERE x.idea_id = v.idea_id))"
+            " ORDER BY support DESC, i.published_at ASC NULLS LAST, 1 LIMIT %s",
+            [list(PUBLIC_STATUSES), *vote_params, *params, limit])
 
     def activity_series(self, event_type, start, end, interval, tz, group_by=None, **filters):
         """Events of a type per bucket of `interval` (municipal time) in [start, end), per `group_by` value."""
@@ -218,3 +248,36 @@ class ReportingRepository:
             f" FROM votes v LEFT JOIN ideas i ON i.idea_id = v.idea_id{where}{' AND' if where else ' WHERE'}"
             " coalesce(i.status, %s) = ANY(%s) ORDER BY v.idea_id, v.round_id",
             params + [PUBLISHED, list(PUBLIC_STATUSES)])
+
+    # --- the strategy process ---------------------------------------------------------------
+
+    def entities(self, table, **filters):
+        """The rows of a strategy-process table (projector.PROCESS_TABLES) matching `filters`
+        (column=value; None: any), in key order."""
+        if table not in PROCESS_TABLES:
+            raise ValueError(f"{table} is not a strategy-process projection")
+        present = [(column, value) for column, value in filters.items() if value is not None]
+        where = sql.SQL(" AND ").join(sql.SQL("{} = %s").format(sql.Identifier(c)) for c, _ in present)
+        return self._rows(sql.SQL("SELECT {} FROM {}{} ORDER BY {}").format(
+            _columns(columns_of(table)), sql.Identifier(table), sql.SQL(" WHERE ") + where if present else sql.SQL(""),
+            _columns(UPSERT_TABLES[table][0])), [value for _, value in present])
+
+    def ideas_by(self, column, municipality=None):
+        """Ideas per working group or competition (`column`: working_group_id or competition_id), and how
+        many of them are public."""
+        if column not in ("working_group_id", "competition_id"):
+            raise ValueError(f"ideas are not grouped by {column}")
+        where, params = _where({"municipality": municipality})
+        return self._rows(sql.SQL(
+            "SELECT {0} AS key, count(*) AS ideas, count(*) FILTER (WHERE status = ANY(%s)) AS public_ideas"
+            f" FROM ideas{where}{' AND' if where else ' WHERE'} {{0}} IS NOT NULL GROUP BY 1 ORDER BY 1").format(
+            sql.Identifier(column)), [list(PUBLIC_STATUSES), *params])
+
+    def comment_counts(self, municipality=None, target_kind=None, target_id=None):
+        """Comments per target by state (published, pending, hidden), and how many were reported."""
+        where, params = _where({"municipality": municipality, "target_kind": target_kind, "target_id": target_id})
+        return self._rows(
+            "SELECT target_kind, target_id, count(*) FILTER (WHERE state = %s) AS published,"
+            " count(*) FILTER (WHERE state = %s) AS pending, count(*) FILTER (WHERE state = %s) AS hidden,"
+            f" count(*) FILTER (WHERE reports > 0) AS reported FROM comments{where}"
+            " GROUP BY 1, 2 ORDER BY 1, 2", [VISIBLE, PENDING, HIDDEN, *params])

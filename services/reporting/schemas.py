@@ -53,6 +53,11 @@ class SeriesQuery(PlaceQuery):
                              metadata={"description": "one series per value of this dimension"})
 
 
+class MeetingQuery(PlaceQuery):
+    working_group_id = fields.UUID(metadata={"description": "only this working group's meetings"})
+    upcoming = fields.Boolean(load_default=False, metadata={"description": "only meetings not over yet"})
+
+
 class ExportQuery(PlaceQuery):
     format = fields.String(load_default="csv", validate=validate.OneOf(FORMATS))
 
@@ -96,8 +101,8 @@ class SummaryOut(Strict):
     votes = fields.Nested(VoteTotals)
     pilots = fields.Nested(Pipeline)
     milestones = fields.Nested(MilestoneStats)
-    notifications = fields.Dict(keys=fields.String(), values=Counts,
-                                metadata={"description": "sent / failed per delivery channel (all municipalities)"})
+    notifications = fields.Dict(keys=fields.String(), values=Counts, metadata={
+        "description": "sent / failed per delivery channel, of notifications whose trigger is of the place"})
     participants = fields.Integer(metadata={"description": "distinct pseudonymous idea authors"})
     events_applied = fields.Integer()
     last_event_time = fields.DateTime(allow_none=True)
@@ -155,6 +160,7 @@ class MilestonesOut(Strict):
 
 
 class RankingOut(Strict):
+    rank = fields.Integer()
     idea_id = fields.UUID()
     municipality = fields.String()
     field_of_action = fields.String()
@@ -187,3 +193,135 @@ class DatasetOut(Strict):
     description = fields.String()
     columns = fields.Dict(keys=fields.String(), values=fields.String())
     formats = fields.List(fields.String())
+
+
+# --- the strategy process ---------------------------------------------------------------
+
+def _maybe(field_class, **kw):
+    return field_class(allow_none=True, **kw)
+
+
+class WorkingGroupOut(Strict):
+    working_group_id = fields.UUID()
+    municipality = fields.String()
+    name = _maybe(fields.String)
+    kind = _maybe(fields.String)
+    field_of_action = _maybe(fields.String)
+    created_at = _maybe(fields.DateTime)
+    members = fields.Integer()
+    ideas = fields.Integer(metadata={"description": "ideas in the group's topic store"})
+    public_ideas = fields.Integer()
+    sub_concepts = fields.Integer()
+
+
+class CompetitionOut(Strict):
+    competition_id = fields.UUID()
+    municipality = fields.String()
+    field_of_action = fields.String()
+    theme = _maybe(fields.String)
+    opens_at = _maybe(fields.DateTime)
+    closes_at = _maybe(fields.DateTime)
+    closed_at = _maybe(fields.DateTime)
+    state = fields.String(metadata={"description": "upcoming, open or closed"})
+    jury_size = _maybe(fields.Integer)
+    entries = fields.Integer()
+    shortlisted = fields.Integer()
+
+
+class SponsorOut(Strict):
+    sponsorship_id = fields.UUID()
+    idea_id = fields.UUID()
+    municipality = fields.String()
+    field_of_action = fields.String()
+    sponsor_kind = fields.String()
+    public_name = _maybe(fields.String, metadata={"description": "only when the sponsor consented"})
+    accepted_at = fields.DateTime()
+
+
+class SubConceptOut(Strict):
+    sub_concept_id = fields.UUID()
+    municipality = fields.String()
+    working_group_id = fields.UUID()
+    working_group = _maybe(fields.String, metadata={"description": "the group's name"})
+    title = _maybe(fields.String)
+    field_of_action = _maybe(fields.String)
+    drafted_at = _maybe(fields.DateTime)
+    submitted_at = _maybe(fields.DateTime)
+    ideas = fields.Integer(metadata={"description": "ideas integrated"})
+    idea_ids = fields.List(fields.UUID())
+    comments = fields.Integer(metadata={"description": "public comments"})
+
+
+class StrategyVersionOut(Strict):
+    version = fields.Integer()
+    title = _maybe(fields.String)
+    status = fields.String(metadata={"description": "draft, feedback, adopted or returned"})
+    sub_concept_ids = fields.List(fields.UUID())
+    published_at = _maybe(fields.DateTime)
+    feedback_until = _maybe(fields.DateTime)
+    feedback_closed_at = _maybe(fields.DateTime)
+    comments_at_close = _maybe(fields.Integer)
+    outcome = _maybe(fields.String)
+    council_date = _maybe(fields.Date)
+    reason = _maybe(fields.String)
+    decided_at = _maybe(fields.DateTime)
+
+
+class StrategyOut(Strict):
+    strategy_id = fields.UUID()
+    municipality = fields.String()
+    title = _maybe(fields.String)
+    status = fields.String(metadata={"description": "the latest version's"})
+    comments = fields.Integer(metadata={"description": "public comments on the strategy"})
+    versions = fields.List(fields.Nested(StrategyVersionOut))
+
+
+class CommentTotals(Strict):
+    published = fields.Integer()
+    pending = fields.Integer()
+    hidden = fields.Integer()
+    reported = fields.Integer()
+
+
+class CommentTargetOut(CommentTotals):
+    target_kind = fields.String()
+    target_id = fields.UUID()
+
+
+class CommentsOut(Strict):
+    totals = fields.Nested(CommentTotals)
+    targets = fields.List(fields.Nested(CommentTargetOut))
+
+
+class MeetingOut(Strict):
+    meeting_id = fields.UUID()
+    municipality = fields.String()
+    working_group_id = _maybe(fields.UUID)
+    kind = _maybe(fields.String)
+    title = _maybe(fields.String)
+    starts_at = _maybe(fields.DateTime)
+    ends_at = _maybe(fields.DateTime)
+    place = _maybe(fields.String)
+    online_url = _maybe(fields.String)
+    capacity = _maybe(fields.Integer)
+    registered = fields.Integer()
+    state = fields.String(metadata={"description": "scheduled or cancelled"})
+    cancel_reason = _maybe(fields.String)
+
+
+class SurveyResultOut(Strict):
+    position = fields.Integer()
+    question = fields.String()
+    answer = fields.String()
+    count = fields.Integer()
+
+
+class SurveyOut(Strict):
+    survey_id = fields.UUID()
+    municipality = fields.String()
+    title = fields.String()
+    conducted_by = _maybe(fields.String)
+    period_start = fields.Date()
+    period_end = fields.Date()
+    imported_at = fields.DateTime()
+    results = fields.List(fields.Nested(SurveyResultOut))

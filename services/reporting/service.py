@@ -16,15 +16,19 @@ from shared.places import PlaceNamesProvider
 from shared.subscriber import subscribe_many
 from shared.web import api
 
-from . import exports, queries, recording, views
-from .commands import Export, IdeaPage, Milestones, Pilots, Place, Rankings, Timeseries
+from shared.domain import RANKING
+
+from . import exports, process_queries, queries, recording, views
+from .commands import Export, IdeaPage, Meetings, Milestones, Pilots, Place, Rankings, Timeseries
 from .metrics import ProjectionMetrics
 from .repository import ReportingRepository
-from .schemas import (DatasetOut, ExportQuery, FieldOut, IdeaPath, MilestoneQuery, MilestonesOut, PilotQuery,
-                      PilotsOut, PlaceQuery, RankingOut, RankingQuery, SeriesOut, SeriesQuery, SummaryOut)
+from .schemas import (CommentsOut, CompetitionOut, DatasetOut, ExportQuery, FieldOut, IdeaPath, MeetingOut,
+                      MeetingQuery, MilestoneQuery, MilestonesOut, PilotQuery, PilotsOut, PlaceQuery, RankingOut,
+                      RankingQuery, SeriesOut, SeriesQuery, SponsorOut, StrategyOut, SubConceptOut, SummaryOut,
+                      SurveyOut, WorkingGroupOut)
 
 EVERY_EVENT = [(service_of(event_type), event_type) for event_type in CATALOGUE]
-REPORTS, OPEN_DATA, PAGES = ["reports"], ["open data"], ["pages"]
+REPORTS, PROCESS, OPEN_DATA, PAGES = ["reports"], ["strategy process"], ["open data"], ["pages"]
 
 
 def _place(query):
@@ -46,12 +50,12 @@ class ReportingService(OpsEndpoints):
     @api("GET", "/api/v1/summary", query=PlaceQuery, response=SummaryOut, tags=REPORTS,
          summary="Ideas, votes, pilots, milestones, notifications and participation at a glance")
     def summary(self, request):
-        return queries.summary(self.uow, _place(request.query_data))
+        return queries.summary(self.uow, _place(request.query_data), self._known())
 
     @api("GET", "/api/v1/fields", query=PlaceQuery, response=FieldOut(many=True), tags=REPORTS,
          summary="The same per municipality and field of action")
     def fields(self, request):
-        return queries.fields(self.uow, _place(request.query_data))
+        return queries.fields(self.uow, _place(request.query_data), self._known())
 
     @api("GET", "/api/v1/pilots", query=PilotQuery, response=PilotsOut, tags=REPORTS,
          summary="The pilot pipeline: shortlisted, approved, rejected, in implementation, completed")
@@ -67,7 +71,7 @@ class ReportingService(OpsEndpoints):
                                                        state=query.get("state"), idea_id=query.get("idea_id")))
 
     @api("GET", "/api/v1/rankings", query=RankingQuery, response=RankingOut(many=True), tags=REPORTS,
-         summary="Public ideas by current support")
+         summary=f"Public ideas by {RANKING}")
     def rankings(self, request):
         query = request.query_data
         return queries.rankings(self.uow, Rankings(municipality=query.get("municipality"),
@@ -83,6 +87,50 @@ class ReportingService(OpsEndpoints):
             last_day=query.get("to"), municipality=query.get("municipality"), field_of_action=query.get("field"),
             channel=query.get("channel"), status=query.get("status"), group_by=query.get("group_by")))
 
+    # --- the strategy process ---
+    @api("GET", "/api/v1/working-groups", query=PlaceQuery, response=WorkingGroupOut(many=True), tags=PROCESS,
+         summary="Working groups with their members, topic stores and sub-concepts")
+    def working_groups(self, request):
+        return process_queries.working_groups(self.uow, _place(request.query_data))
+
+    @api("GET", "/api/v1/competitions", query=PlaceQuery, response=CompetitionOut(many=True), tags=PROCESS,
+         summary="Idea competitions with their window, entries and shortlist")
+    def competitions(self, request):
+        return process_queries.competitions(self.uow, _place(request.query_data), self.uow.now())
+
+    @api("GET", "/api/v1/sponsors", query=PlaceQuery, response=SponsorOut(many=True), tags=PROCESS,
+         summary="Accepted idea sponsors, by name only with their consent")
+    def sponsors(self, request):
+        return process_queries.sponsors(self.uow, _place(request.query_data))
+
+    @api("GET", "/api/v1/sub-concepts", query=PlaceQuery, response=SubConceptOut(many=True), tags=PROCESS,
+         summary="Sub-concepts with the ideas integrated and their comments")
+    def sub_concepts(self, request):
+        return process_queries.sub_concepts(self.uow, _place(request.query_data))
+
+    @api("GET", "/api/v1/strategies", query=PlaceQuery, response=StrategyOut(many=True), tags=PROCESS,
+         summary="The strategy: versions, feedback window, council decision")
+    def strategies(self, request):
+        return process_queries.strategies(self.uow, _place(request.query_data), self.uow.now())
+
+    @api("GET", "/api/v1/comment-counts", query=PlaceQuery, response=CommentsOut, tags=PROCESS,
+         summary="Comments per idea, sub-concept and strategy: published, pending, hidden, reported")
+    def comment_counts(self, request):
+        return process_queries.comments(self.uow, _place(request.query_data))
+
+    @api("GET", "/api/v1/meetings", query=MeetingQuery, response=MeetingOut(many=True), tags=PROCESS,
+         summary="Theme evenings and plenary meetings with their registrations")
+    def meetings(self, request):
+        query = request.query_data
+        return process_queries.meetings(self.uow, Meetings(municipality=query.get("municipality"),
+                                                           working_group_id=query.get("working_group_id"),
+                                                           upcoming=query["upcoming"]), self.uow.now())
+
+    @api("GET", "/api/v1/surveys", query=PlaceQuery, response=SurveyOut(many=True), tags=PROCESS,
+         summary="Imported survey results (question, answer, count)")
+    def surveys(self, request):
+        return process_queries.surveys(self.uow, _place(request.query_data))
+
     @api("GET", "/api/v1/exports", response=DatasetOut(many=True), tags=OPEN_DATA,
          summary="The open-data datasets and their columns")
     def datasets(self, request):
@@ -95,6 +143,10 @@ class ReportingService(OpsEndpoints):
         rows = queries.export_rows(self.uow, Export(dataset=dataset, municipality=query.get("municipality")))
         body, content_type = exports.render(dataset, rows, query["format"])
         return Response(body, content_type=content_type)
+
+    def _known(self):
+        """The municipalities the ideas service lists (empty while it has not answered)."""
+        return {slug for slug, _ in self.place_names().municipalities("de")}
 
     # --- public pages: German and English, names instead of slugs ---
     def _place(self, request, names):

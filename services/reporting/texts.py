@@ -13,6 +13,16 @@ STAGE = {
 }
 STATE = {"scheduled": ("geplant", "scheduled"), "reached": ("erreicht", "reached"),
          "overdue": ("überfällig", "overdue")}
+GROUP_KIND = {"working_group": ("Arbeitsgruppe", "working group"), "expert_group": ("Fachgruppe", "expert group")}
+STRATEGY_STATUS = {"draft": ("Entwurf", "draft"),
+                   "feedback": ("Entwurf, Rückmeldungen erbeten", "draft, open for feedback"),
+                   "adopted": ("vom Stadtrat beschlossen", "adopted by the council"),
+                   "returned": ("vom Stadtrat zurückverwiesen", "returned by the council")}
+COMPETITION_STATE = {"upcoming": ("beginnt bald", "opens soon"), "open": ("offen", "open"),
+                     "closed": ("abgeschlossen", "closed")}
+MEETING_KIND = {"theme_evening": ("Themenabend", "theme evening"), "plenary": ("Plenum", "plenary meeting")}
+SPONSOR_KIND = {"citizen": ("eine Bürgerin oder ein Bürger", "a citizen"), "company": ("ein Unternehmen", "a company"),
+                "institution": ("eine Einrichtung", "an institution")}
 CHANNEL = {"form": ("Ideenformular", "idea form"), "profile": ("Steckbrief einer Arbeitsgruppe", "working group profile"),
            "competition": ("Ideenwettbewerb", "idea competition"), "workshop": ("Workshop", "workshop")}
 
@@ -23,6 +33,55 @@ def _pairs(prefix, table):
 
 MESSAGES = {
     **_pairs("status", STATUS), **_pairs("stage", STAGE), **_pairs("state", STATE), **_pairs("channel", CHANNEL),
+    **_pairs("group", GROUP_KIND), **_pairs("strategy", STRATEGY_STATUS), **_pairs("competition", COMPETITION_STATE),
+    **_pairs("meeting", MEETING_KIND), **_pairs("sponsor", SPONSOR_KIND),
+    "process.surveys": {"de": "Ergebnisse der Bürgerbefragung", "en": "Results of the citizens' survey"},
+    "process.strategy": {"de": "Die Strategie", "en": "The strategy"},
+    "process.sub_concepts": {"de": "Teilkonzepte", "en": "Sub-concepts"},
+    "process.groups": {"de": "Arbeitsgruppen und ihre Themenspeicher", "en": "Working groups and their topic stores"},
+    "process.competitions": {"de": "Ideenwettbewerbe", "en": "Idea competitions"},
+    "process.meetings": {"de": "Nächste Termine", "en": "Upcoming meetings"},
+    "process.comments": {"de": ("{n} Kommentar", "{n} Kommentare"), "en": ("{n} comment", "{n} comments")},
+    "process.comment_counts": {"de": "Kommentare: {published} sichtbar, {pending} warten auf die Moderation, "
+                                     "{hidden} ausgeblendet.",
+                               "en": "Comments: {published} visible, {pending} awaiting moderation, {hidden} hidden."},
+    "survey.period": {"de": "Befragt vom {first} bis {last}", "en": "Asked from {first} to {last}"},
+    "survey.by": {"de": "durchgeführt von {who}", "en": "run by {who}"},
+    "strategy.council": {"de": "Stadtrat am {when}", "en": "council on {when}"},
+    "sub_concept.drafted": {"de": "in Arbeit", "en": "being drafted"},
+    "sub_concept.submitted": {"de": "eingereicht am {when}", "en": "handed in on {when}"},
+    "meeting.cancelled": {"de": "abgesagt", "en": "cancelled"},
+    "meeting.online": {"de": "online", "en": "online"},
+    "table.question": {"de": "Frage", "en": "Question"},
+    "table.answer": {"de": "Antwort", "en": "Answer"},
+    "table.version": {"de": "Fassung", "en": "Version"},
+    "table.published": {"de": "Veröffentlicht", "en": "Published"},
+    "table.feedback_until": {"de": "Rückmeldungen bis", "en": "Feedback until"},
+    "table.sub_concepts": {"de": "Teilkonzepte", "en": "Sub-concepts"},
+    "table.sub_concept": {"de": "Teilkonzept", "en": "Sub-concept"},
+    "table.group": {"de": "Arbeitsgruppe", "en": "Working group"},
+    "table.members": {"de": "Mitglieder", "en": "Members"},
+    "table.topic_store": {"de": "Ideen im Themenspeicher", "en": "Ideas in the topic store"},
+    "table.theme": {"de": "Thema", "en": "Theme"},
+    "table.closes": {"de": "Einsendeschluss", "en": "Closes"},
+    "table.entries": {"de": "Beiträge", "en": "Entries"},
+    "table.shortlisted": {"de": "In der engeren Wahl", "en": "Shortlisted"},
+    "table.when": {"de": "Wann", "en": "When"},
+    "table.meeting": {"de": "Termin", "en": "Meeting"},
+    "table.where": {"de": "Wo", "en": "Where"},
+    "table.registered": {"de": "Anmeldungen", "en": "Registrations"},
+    "none.surveys": {"de": "Noch keine Befragungsergebnisse.", "en": "No survey results yet."},
+    "none.strategy": {"de": "Noch kein Strategieentwurf.", "en": "No strategy draft yet."},
+    "none.sub_concepts": {"de": "Noch keine Teilkonzepte.", "en": "No sub-concepts yet."},
+    "none.groups": {"de": "Noch keine Arbeitsgruppen.", "en": "No working groups yet."},
+    "none.competitions": {"de": "Noch keine Ideenwettbewerbe.", "en": "No idea competitions yet."},
+    "none.meetings": {"de": "Keine Termine geplant.", "en": "No meetings scheduled."},
+    "idea.comments": {"de": "Kommentare", "en": "Comments"},
+    "step.integrated": {"de": "In das Teilkonzept „{title}“ aufgenommen",
+                        "en": "Integrated into the sub-concept “{title}”"},
+    "step.sponsor": {"de": "Neue Ideenpatenschaft: {who}", "en": "New idea sponsor: {who}"},
+    "step.competition_shortlist": {"de": "Von der Jury des Ideenwettbewerbs in die engere Wahl genommen",
+                                   "en": "Shortlisted by the jury of the idea competition"},
     "nav.dashboard": {"de": "Überblick", "en": "Overview"},
     "nav.pilots": {"de": "Pilotprojekte", "en": "Pilot projects"},
     "nav.milestones": {"de": "Meilensteine", "en": "Milestones"},

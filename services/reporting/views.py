@@ -14,6 +14,8 @@ from .texts import MESSAGES
 
 PAGES = Pages(Path(__file__).resolve().parent / "templates", MESSAGES)
 PILOT_STAGES = ("approved", "in_implementation", "completed")
+# the dashboard's strategy-process sections (queries.dashboard_data), as _process.html.j2 names them
+PROCESS_SECTIONS = ("surveys", "strategies", "sub_concepts", "working_groups", "competitions", "meetings", "comments")
 
 
 def column_chart(points, label, width=360, height=150):
@@ -64,14 +66,15 @@ def dashboard(view, data, names, place, now):
         by_status=[(t(f"status.{status}"), ideas["by_status"].get(status, 0), None) for status in STATUSES
                    if status != "rejected"],
         chart=chart, pilots=data["pilots"], milestones=data["milestones"], pilot_names=_pilot_names(data["pilots"]),
-        events_applied=summary["events_applied"], last_applied_at=summary["last_applied_at"], deliveries=deliveries)
+        events_applied=summary["events_applied"], last_applied_at=summary["last_applied_at"], deliveries=deliveries,
+        **{section: data[section] for section in PROCESS_SECTIONS})
 
 
 def _pilot_names(pilots):
     return {str(p["idea_id"]): p["title"] for p in pilots if p["title"]}
 
 
-def _step_text(t, step):
+def _step_text(t, step, sub_concepts):
     kind = step["step"]
     if kind == "submitted":
         channel = step.get("channel")
@@ -82,6 +85,12 @@ def _step_text(t, step):
         return t("step.status", status=t(f"status.{step['status']}"))
     if kind == "threshold":
         return t("step.threshold", threshold=step["threshold"])
+    if kind == "integrated":
+        return t("step.integrated", title=sub_concepts.get(step["sub_concept_id"]) or t("idea.sub_concept"))
+    if kind == "sponsor":
+        return t("step.sponsor", who=step["public_name"] or t("sponsor." + step["sponsor_kind"]))
+    if kind == "competition_shortlist":
+        return t("step.competition_shortlist")
     if kind == "decision":
         if step["reason"] == "no_quorum":
             return t("step.no_quorum")
@@ -92,12 +101,16 @@ def _step_text(t, step):
 
 def idea(view, page, names):
     t = PAGES.catalog.translator(view.lang)
-    row = page["idea"]
-    story = [{**step, "text": _step_text(t, step)} for step in page["story"]]
+    row, sub_concept = page["idea"], page["sub_concept"]
+    # the story names the sub-concept by title (an idea is integrated into one at most)
+    titles = {str(sub_concept["sub_concept_id"]): sub_concept["title"]} if sub_concept else {}
+    story = [{**step, "text": _step_text(t, step, titles)} for step in page["story"]]
+    sponsors = [s["public_name"] or t("sponsor." + s["sponsor_kind"]) for s in page["sponsors"]]
     return PAGES.render(view, "idea.html.j2", **_common(view, names, row["municipality"], "idea"), idea=row,
                         field_name=names.field(row["municipality"], row["field_of_action"], view.lang),
-                        story=story, milestones=page["milestones"], sponsors=page.get("sponsors", []),
-                        sub_concept=page.get("sub_concept"))
+                        story=story, milestones=page["milestones"], sponsors=sponsors,
+                        sub_concept=(sub_concept["title"] or t("idea.sub_concept")) if sub_concept else None,
+                        comments=page["comments"])
 
 
 def pilots(view, items, names, place):

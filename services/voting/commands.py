@@ -21,6 +21,7 @@ class TrackIdea:
     title: str | None
     status: str
     status_at: datetime
+    published_at: datetime | None = None  # IdeaPublished's: the ranking's tie-break
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ same methods in memory.
 from datetime import datetime
 from uuid import UUID
 
-IDEA_COLUMNS = ("i.id, i.municipality, i.field_of_action, i.title, i.status, i.status_at, i.total, i.total_since,"
-                " i.threshold_reached_at, i.ledger_seq, i.ledger_head")
+IDEA_COLUMNS = ("i.id, i.municipality, i.field_of_action, i.title, i.status, i.status_at, i.published_at, i.total,"
+                " i.total_since, i.threshold_reached_at, i.ledger_seq, i.ledger_head")
 ROUND_COLUMNS = "id, municipality, field_of_action, title, opens_at, closes_at, budget, created_at"
 # A decision with its idea's municipality and field (for the events) and its members' votes.
 _DECISIONS = (
@@ -31,11 +31,12 @@ class VotingRepository:
     def track_idea(self, idea, genesis):
         """Insert or update an idea from an event; the newest status wins, whatever order events arrive in."""
         self.cur.execute(
-            "INSERT INTO ideas (id, municipality, field_of_action, title, status, status_at, ledger_head)"
-            " VALUES (%(id)s, %(municipality)s, %(field_of_action)s, %(title)s, %(status)s, %(status_at)s,"
-            " %(genesis)s) ON CONFLICT (id) DO UPDATE SET"
+            "INSERT INTO ideas (id, municipality, field_of_action, title, status, status_at, published_at,"
+            " ledger_head) VALUES (%(id)s, %(municipality)s, %(field_of_action)s, %(title)s, %(status)s,"
+            " %(status_at)s, %(published_at)s, %(genesis)s) ON CONFLICT (id) DO UPDATE SET"
             " status = CASE WHEN ideas.status_at < EXCLUDED.status_at THEN EXCLUDED.status ELSE ideas.status END,"
             " status_at = GREATEST(ideas.status_at, EXCLUDED.status_at),"
+            " published_at = LEAST(ideas.published_at, EXCLUDED.published_at),"  # LEAST ignores NULLs
             " title = COALESCE(EXCLUDED.title, ideas.title)",
             {**idea, "genesis": genesis},
         )
@@ -105,11 +106,11 @@ class VotingRepository:
         )
 
     def ranking(self, municipality, field, statuses, limit):
-        """Ideas by support; ties go to the idea that reached its total first, then the lower id."""
+        """Ideas by support; ties go to the idea published earlier, then the lower id (shared.domain.RANKING)."""
         self.cur.execute(
             f"SELECT {IDEA_COLUMNS} FROM ideas i WHERE i.municipality = %s"
             " AND (%s::text IS NULL OR i.field_of_action = %s) AND i.status = ANY(%s)"
-            " ORDER BY i.total DESC, i.total_since ASC NULLS LAST, i.id LIMIT %s",
+            " ORDER BY i.total DESC, i.published_at ASC NULLS LAST, i.id LIMIT %s",
             (municipality, field, field, list(statuses), limit),
         )
         return self.cur.fetchall()

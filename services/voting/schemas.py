@@ -87,12 +87,14 @@ class RankedIdeaOut(Strict):
     field_of_action = fields.String()
     status = fields.String()
     total = fields.Integer()
-    total_since = fields.DateTime(allow_none=True, metadata={"description": "when it got this total (tie-break)"})
+    total_since = fields.DateTime(allow_none=True, metadata={"description": "when it got this total"})
+    published_at = fields.DateTime(allow_none=True, metadata={
+        "description": "when it was published (the tie-break); null when voting has not seen its publication"})
 
 
 class VoteOut(Strict):
     idea_id = fields.UUID()
-    round_id = fields.UUID(allow_none=True)
+    round_id = fields.UUID()
     total = fields.Integer()
     supported = fields.Boolean(metadata={"description": "whether the caller supports the idea now"})
 

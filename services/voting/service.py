@@ -3,6 +3,7 @@ the use cases, and their results back. No rule lives here."""
 from shared import rpc
 from shared.config import DEV_PSEUDONYM_KEY, Setting
 from shared.db import UnitOfWorkProvider
+from shared.domain import RANKING
 from shared.ops import OpsEndpoints
 from shared.ratelimit import Limits
 from shared.subscriber import subscribe
@@ -35,7 +36,8 @@ def _track_idea(event):
     status_of, time_field = _IDEA_EVENTS[event["type"]]
     return TrackIdea(event_id=event["id"], event_type=event["type"], idea_id=data["idea_id"],
                      municipality=data["municipality"], field_of_action=data["field_of_action"],
-                     title=data.get("title"), status=status_of(data), status_at=data[time_field])
+                     title=data.get("title"), status=status_of(data), status_at=data[time_field],
+                     published_at=data.get("published_at"))
 
 
 class VotingService(OpsEndpoints):
@@ -57,7 +59,7 @@ class VotingService(OpsEndpoints):
         return use_cases.get_idea(self.uow, ShowIdea(idea_id), self.support_threshold)
 
     @api("GET", "/api/v1/rankings", query=RankingQuery, response=RankedIdeaOut(many=True), tags=VOTES,
-         summary="Ideas by support; ties: earlier to reach the total first, then idea id")
+         summary=f"Ideas by {RANKING}")
     def rankings(self, request):
         query = request.query_data
         return use_cases.rankings(self.uow, Rankings(query["municipality"], query.get("field"), query["limit"]))

@@ -48,7 +48,8 @@ def track_idea(uow, command):
             return False
         uow.repo.track_idea({"id": command.idea_id, "municipality": command.municipality,
                              "field_of_action": command.field_of_action, "title": command.title,
-                             "status": command.status, "status_at": command.status_at}, ledger.GENESIS)
+                             "status": command.status, "status_at": command.status_at,
+                             "published_at": command.published_at}, ledger.GENESIS)
     return True
 
 
@@ -169,14 +170,15 @@ def cast_vote(uow, command, default_threshold, pseudonym_key):
 
 
 def withdraw_vote(uow, command, default_threshold, pseudonym_key):
-    """Take support back while its round is open; withdrawing nothing changes nothing."""
+    """Take support back while its round is open. NotFound naming the vote when there is none to
+    withdraw (never cast, or withdrawn already): a second withdrawal changes nothing and says so."""
     now = uow.now()
     with uow:
         repo = uow.repo
         idea = _votable_idea(repo, command.idea_id, default_threshold, lock=True)
         vote = repo.get_vote(command.idea_id, command.voter)
         if vote is None:
-            return _vote_result(idea, None, False)
+            raise NotFound("your vote on this idea")
         domain.ensure_round_open(repo.get_round(vote["round_id"]), now)
         repo.remove_vote(command.idea_id, command.voter)
         repo.refund_budget(vote["round_id"], command.voter)

@@ -60,29 +60,33 @@ def test_the_official_asyncapi_parser_finds_no_error_or_warning_and_reads_each_e
 
 def sample(schema):
     """A value for every field of a data schema (the first choice where choices are given)."""
+    return {name: sample_value(field) for name, field in schema.fields.items()}
+
+
+def sample_value(field):
     from marshmallow import fields
 
-    values = {}
-    for name, field in schema.fields.items():
-        choices = next((v.choices for v in field.validators if hasattr(v, "choices")), None)
-        if "example" in field.metadata:
-            values[name] = field.metadata["example"]
-        elif choices:
-            values[name] = list(choices)[0]
-        elif isinstance(field, fields.Nested):
-            values[name] = sample(field.schema)
-        elif isinstance(field, fields.UUID):
-            values[name] = uuid.uuid4()
-        elif isinstance(field, fields.DateTime):
-            values[name] = datetime.now(timezone.utc)
-        elif isinstance(field, fields.Date):
-            values[name] = date(2021, 6, 30)
-        elif isinstance(field, fields.Boolean):
-            values[name] = True
-        elif isinstance(field, fields.Integer):
-            values[name] = 3
-        elif isinstance(field, fields.Float):
-            values[name] = 1.5
-        else:
-            values[name] = "gera"
-    return values
+    choices = next((v.choices for v in field.validators if hasattr(v, "choices")), None)
+    if "example" in field.metadata:
+        return field.metadata["example"]
+    if choices:
+        return list(choices)[0]
+    if isinstance(field, fields.Nested):
+        return sample(field.schema)
+    if isinstance(field, fields.List):
+        return [sample_value(field.inner)]
+    if isinstance(field, fields.Url):
+        return "https://example.org/meeting"
+    if isinstance(field, fields.UUID):
+        return uuid.uuid4()
+    if isinstance(field, fields.DateTime):
+        return datetime.now(timezone.utc)
+    if isinstance(field, fields.Date):
+        return date(2021, 6, 30)
+    if isinstance(field, fields.Boolean):
+        return True
+    if isinstance(field, fields.Integer):
+        return 3
+    if isinstance(field, fields.Float):
+        return 1.5
+    return "gera"

@@ -217,7 +217,10 @@ def test_each_service_starts_answers_ready_and_stops_under_the_pod_constraints(p
                 f"{service} holds {connections} connections, the budget counts another figure"
             process.send_signal(signal.SIGTERM)
         for service, process, log in stopping:
-            code = process.wait(timeout=STOP_TIMEOUT + 5)
+            try:
+                code = process.wait(timeout=STOP_TIMEOUT + 5)
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"{service} did not stop within {STOP_TIMEOUT + 5} s: {log.read_text()[-3000:]}")
             assert code == 0, f"{service} did not stop cleanly: {log.read_text()[-3000:]}"
     finally:
         for _, process, _ in stopping:

@@ -1,31 +1,36 @@
 """End to end: ideas posted over HTTP to the ideas service, counted by the reporting service."""
 import random
 from collections import Counter
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from shared.events import STATUSES
 from tests.fixtures import wait_for
-from tests.ideas.test_api import moderate, set_status, submit
+from tests.ideas.test_api import board_approves, moderate, set_status, submit
 from tests.reporting.helpers import domain_metrics, metric, wait_applied
 
 pytestmark = pytest.mark.integration
 
-# fate -> the staff steps after publishing
+# fate -> the steps after publishing (staff's, and the board's "pilot")
 FATES = {"submitted": None, "rejected": None, "published": [], "shortlisted": ["shortlisted"],
          "pilot": ["shortlisted", "pilot"], "in_implementation": ["shortlisted", "pilot", "in_implementation"],
          "completed": ["shortlisted", "pilot", "in_implementation", "completed"]}
 
 
-def idea_with_fate(ideas_api, auth, fate, **changes):
-    """An idea taken to `fate` through the ideas API; returns how many events that emitted."""
+def idea_with_fate(ideas_api, auth, publish_event, fate, **changes):
+    """An idea taken to `fate` through the ideas API (a pilot by the board's PilotApproved, as only the board
+    makes one); returns how many events the ideas service emitted and whether the board decided."""
     idea = submit(ideas_api, auth, **changes)
     if fate == "submitted":
-        return 1
+        return 1, False
     moderate(ideas_api, auth, idea["id"], *(("reject", "Nicht umsetzbar") if fate == "rejected" else ()))
     for status in FATES[fate] or ():
-        set_status(ideas_api, auth, idea["id"], status)
-    return 2 + len(FATES[fate] or ())
+        if status == "pilot":
+            board_approves(ideas_api, publish_event, idea)
+        else:
+            assert set_status(ideas_api, auth, idea["id"], status).status_code == 200
+    return 2 + len(FATES[fate] or ()), "pilot" in (FATES[fate] or ())
 
 
 def ideas_service_counts(ideas_api, auth):
@@ -66,16 +71,18 @@ def test_a_burst_of_1000_events_shuffled_and_duplicated_agrees_with_the_ideas_se
         ideas_api, auth, reporting_api, reporting_sql, publish_event, tap):
     rng = random.Random(2026)
     stream = tap("ideas.events")
-    emitted = 0
+    emitted = board_decisions = 0
     for i in range(60):
         fate = rng.choice(list(FATES))
         place = rng.choice([{"municipality": "gera", "field_of_action": "energie"},
                             {"municipality": "grossenhain", "field_of_action": "bildung"}])
-        emitted += idea_with_fate(ideas_api, auth, fate, **place, channel=rng.choice(["form", "workshop"]),
-                                  subject=f"citizen-{rng.randint(1, 25)}")
+        ideas_events, board = idea_with_fate(ideas_api, auth, publish_event, fate, **place,
+                                             channel=rng.choice(["form", "workshop"]),
+                                             subject=f"citizen-{rng.randint(1, 25)}")
+        emitted, board_decisions = emitted + ideas_events, board_decisions + board
     events = stream.wait(None, emitted)
     assert len(events) == emitted
-    wait_applied(reporting_sql, emitted)  # the live stream, in order
+    wait_applied(reporting_sql, emitted + board_decisions)  # the live stream (the board's too), in order
     expected = ideas_service_counts(ideas_api, auth)
     assert reporting_counts(reporting_api) == (expected, expected)
 
@@ -90,3 +97,29 @@ def test_a_burst_of_1000_events_shuffled_and_duplicated_agrees_with_the_ideas_se
     assert api == expected
     assert metrics == expected
     assert sum(expected.values()) == 60
+
+
+def test_reporting_ranks_as_voting_does(ideas_api, auth, voting_api, reporting_api, reporting_sql):
+    """One ranking rule (shared.domain.RANKING): the same order in both services, ties by publication."""
+    ideas = []
+    for title in ("Erste", "Zweite", "Dritte", "Ohne Stimmen"):  # published in this order
+        idea = submit(ideas_api, auth, title=title, field_of_action="energie")
+        assert moderate(ideas_api, auth, idea["id"]).status_code == 200
+        ideas.append(idea["id"])
+    wait_for(lambda: all(voting_api("GET", f"/api/v1/ideas/{idea}").status_code == 200 for idea in ideas),
+             message="voting knows the ideas")
+    now = datetime.now(timezone.utc)
+    response = voting_api("POST", "/api/v1/rounds", headers=auth("staff"), json={
+        "municipality": "gera", "title": "Runde", "budget": 3, "opens_at": (now - timedelta(hours=1)).isoformat(),
+        "closes_at": (now + timedelta(days=1)).isoformat()})
+    assert response.status_code == 201, response.text
+    first, second, third, _ = ideas
+    for idea, citizen in ((third, "c"), (second, "b"), (first, "a"), (first, "b")):  # third reaches 1 first
+        assert voting_api("POST", f"/api/v1/ideas/{idea}/votes", headers=auth("citizen", subject=citizen)).ok
+    in_voting = [(r["idea_id"], r["total"]) for r in voting_api("GET", "/api/v1/rankings?municipality=gera").json()]
+    assert in_voting == [(first, 2), (second, 1), (third, 1), (ideas[3], 0)]
+
+    def in_reporting():
+        ranking = reporting_api("GET", "/api/v1/rankings?municipality=gera").json()
+        return [(r["idea_id"], r["support"]) for r in ranking]
+    wait_for(lambda: in_reporting() == in_voting, message="reporting ranks as voting does")

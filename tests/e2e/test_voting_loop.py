@@ -70,6 +70,23 @@ def test_the_demo_data_of_make_run_loads_through_the_apis(ideas_api, voting_api,
         demo.load(api)
         assert demo.already_loaded(api)
 
+    stores = {s["name"]: s for s in ideas_api("GET", "/api/v1/municipalities/gera/topic-stores").json()}
+    assert len(stores) == 7 and stores["Fachgruppe Unternehmen der kommunalen Infrastruktur"]["ideas"] == 1
+    assert stores["AG Energie"]["ideas"] == 0  # a group without public ideas yet
+    [competition] = ideas_api("GET", "/api/v1/competitions?municipality=gera").json()
+    assert competition["state"] == "open" and competition["entry_count"] == 1
+    marketplace = ideas_api("GET", "/api/v1/ideas?q=Marktplatz").json()["items"][0]
+    assert [s["display_name"] for s in ideas_api("GET", f"/api/v1/ideas/{marketplace['id']}/sponsors").json()] == [
+        "Wirtschaftsförderung Gera"]
+    sub_concepts = ideas_api("GET", "/api/v1/sub-concepts?municipality=gera").json()
+    assert [s["status"] for s in sub_concepts] == ["submitted"] * 4 and sum(s["idea_count"] for s in sub_concepts) == 4
+    assert ideas_api("GET", f"/api/v1/ideas/{marketplace['id']}").json()["sub_concept_id"] == sub_concepts[0]["id"]
+    [strategy] = ideas_api("GET", "/api/v1/strategies?municipality=gera").json()
+    assert [(v["version"], v["comments"]) for v in strategy["versions"]] == [(1, 2), (2, None)]  # 2 still open
+    steps = {m["step"]: m["state"] for m in ideas_api("GET", "/api/v1/milestones?municipality=gera").json()}
+    assert steps["strategy_draft_refined"] == "reached" and steps["strategy_adopted"] != "reached"
+    [thread] = ideas_api("GET", f"/api/v1/comments?target_kind=idea&target_id={marketplace['id']}").json()
+    assert len(thread["replies"]) == 1
     rounds = voting_api("GET", "/api/v1/rounds?municipality=gera&open=true").json()
     assert len(rounds) == 1 and rounds[0]["budget"] == 3
     decisions = {d["status"]: d for d in voting_api("GET", "/api/v1/decisions").json()}

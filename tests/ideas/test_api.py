@@ -11,15 +11,40 @@ IDEA = {
     "description": "Sensoren an Parkplätzen in der Innenstadt melden freie Plätze an eine App.",
     "field_of_action": "mobilitaet-infrastruktur",
     "channel": "form",
-    "working_group": "AG Mobilität",
     "location": {"lat": 50.8806, "lon": 12.0817},
 }
+# A place inside each municipality (a location outside it is refused).
+LOCATIONS = {"gera": {"lat": 50.8806, "lon": 12.0817}, "grossenhain": {"lat": 51.2905, "lon": 13.5387}}
 
 
 def submit(ideas_api, auth, subject="alice", **changes):
-    response = ideas_api("POST", "/api/v1/ideas", json={**IDEA, **changes}, headers=auth("citizen", subject=subject))
+    body = {**IDEA, "location": LOCATIONS.get(changes.get("municipality", "gera")), **changes}
+    response = ideas_api("POST", "/api/v1/ideas", json=body, headers=auth("citizen", subject=subject))
     assert response.status_code == 201, response.text
     return response.json()
+
+
+def create_group(ideas_api, auth, name, municipality="gera", kind="working_group", field_of_action=None):
+    body = {"municipality": municipality, "name": name, "kind": kind, "field_of_action": field_of_action}
+    response = ideas_api("POST", "/api/v1/working-groups", json=body, headers=auth("staff"))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def board_approves(ideas_api, publish_event, idea):
+    """The strategy board's PilotApproved, as the voting service publishes it; the idea becomes a pilot."""
+    import uuid as uuid_module
+    from datetime import datetime, timezone
+
+    from tests.fixtures import wait_for
+
+    publish_event("voting", "PilotApproved", {
+        "idea_id": uuid_module.UUID(str(idea["id"])), "municipality": idea["municipality"],
+        "field_of_action": idea["field_of_action"], "decision_id": uuid_module.uuid4(),
+        "tally": {"yes": 7, "no": 2, "abstain": 1}, "board_size": 11, "quorum": 6, "quorum_met": True,
+        "majority_rule": "simple", "decided_at": datetime.now(timezone.utc)})
+    wait_for(lambda: ideas_api("GET", f"/api/v1/ideas/{idea['id']}").json()["status"] == "pilot",
+             timeout=30, message="the board's pilot")
 
 
 def moderate(ideas_api, auth, idea_id, decision="publish", reason=None):
@@ -68,6 +93,15 @@ BAD_BODIES = [
     ({**IDEA, "description": "x" * 5001}, 422, "description"),
     ({**IDEA, "title": "   "}, 422, "title"),
     ({**IDEA, "location": {"lat": 91, "lon": 12}}, 422, "location"),
+    ({**IDEA, "location": {"lat": -33.8688, "lon": 151.2093}}, 422, "location"),  # Sydney is not in Gera
+    ({**IDEA, "working_group": "AG Mobilitaet"}, 422, "working_group"),  # no such group: no new topic store
+    ({**IDEA, "working_group_id": str(uuid.uuid4())}, 422, "working_group_id"),
+    ({**IDEA, "channel": "competition", "competition_id": str(uuid.uuid4())}, 422, "competition_id"),
+    ({**IDEA, "competition_id": str(uuid.uuid4())}, 422, "channel"),  # a competition entry is no form
+    ({**IDEA, "channel": "competition"}, 422, "competition_id"),
+    ({**IDEA, "profile": {"goal": "Ziel", "target_group": "Alle", "cost_class": "huge", "contact_consent": True}},
+     422, "profile"),
+    ({**IDEA, "profile": {"goal": "Ziel erreichen", "target_group": "Alle", "cost_class": "low"}}, 422, "profile"),
     ({**IDEA, "status": "pilot"}, 422, "status"),  # unknown field: the author cannot set the status
 ]
 
@@ -132,6 +166,9 @@ def test_public_sees_published_ideas_only(ideas_api, auth):
 
 
 def test_filters_search_and_pagination(ideas_api, auth):
+    energy = create_group(ideas_api, auth, "AG Energie", field_of_action="energie")
+    create_group(ideas_api, auth, "AG Umwelt")
+    create_group(ideas_api, auth, "AG Mobilität")
     ids = []
     for n, (field, group, title) in enumerate([
         ("energie", "AG Energie", "Solardächer auf Schulen"),
@@ -144,6 +181,7 @@ def test_filters_search_and_pagination(ideas_api, auth):
     get = lambda query: ideas_api("GET", "/api/v1/ideas?" + query).json()  # noqa: E731
     assert get("field=energie")["total"] == 2
     assert [i["id"] for i in get("working_group=AG Umwelt")["items"]] == [ids[2]]
+    assert [i["id"] for i in get(f"working_group_id={energy['id']}")["items"]] == [ids[0]]
     assert [i["id"] for i in get("q=Solardach")["items"]] == [ids[0]]  # German stemming
     assert get("municipality=grossenhain")["total"] == 0
     first, second = get("page=1&page_size=2"), get("page=2&page_size=2")
@@ -152,7 +190,8 @@ def test_filters_search_and_pagination(ideas_api, auth):
     bad = ideas_api("GET", "/api/v1/ideas?page_size=1000&status=lost")
     assert bad.status_code == 422 and set(bad.json()["error"]["fields"]) == {"page_size", "status"}
     stores = ideas_api("GET", "/api/v1/municipalities/gera/topic-stores").json()
-    assert {s["name"]: s["ideas"] for s in stores} == {"AG Energie": 1, "AG Umwelt": 1}
+    assert {s["name"]: s["ideas"] for s in stores} == {"AG Energie": 1, "AG Mobilität": 0, "AG Umwelt": 1}
+    assert {s["id"] for s in stores if s["name"] == "AG Energie"} == {energy["id"]}
 
 
 def test_moderation_needs_a_moderator_and_a_reason_to_reject(ideas_api, auth, ideas_sql):
@@ -169,21 +208,26 @@ def test_moderation_needs_a_moderator_and_a_reason_to_reject(ideas_api, auth, id
         "IdeaSubmitted", "IdeaRejected"]
 
 
-def test_status_workflow_by_staff(ideas_api, auth, ideas_sql):
+def test_status_workflow_by_staff_and_only_the_board_makes_a_pilot(ideas_api, auth, ideas_sql, publish_event):
     idea = submit(ideas_api, auth)
     assert set_status(ideas_api, auth, idea["id"], "shortlisted").status_code == 409  # not yet published
     moderate(ideas_api, auth, idea["id"])
     assert ideas_api("POST", f"/api/v1/ideas/{idea['id']}/status", json={"status": "shortlisted"},
                      headers=auth("moderator")).status_code == 403
-    for status in ("shortlisted", "pilot", "in_implementation", "completed"):
+    assert set_status(ideas_api, auth, idea["id"], "shortlisted").json()["status"] == "shortlisted"
+    staff_pilot = set_status(ideas_api, auth, idea["id"], "pilot")
+    assert staff_pilot.status_code == 409 and list(staff_pilot.json()["error"]["fields"]) == ["status"]
+    board_approves(ideas_api, publish_event, idea)
+    for status in ("in_implementation", "completed"):
         response = set_status(ideas_api, auth, idea["id"], status)
         assert response.status_code == 200 and response.json()["status"] == status
     refused = set_status(ideas_api, auth, idea["id"], "published")
     assert refused.status_code == 409 and refused.json()["error"]["fields"]["status"]
-    changes = ideas_sql("SELECT body::jsonb->'data'->>'to_status' FROM outbox"
+    changes = ideas_sql("SELECT body::jsonb->'data'->>'to_status', body::jsonb->'data'->>'cause' FROM outbox"
                         " WHERE routing_key = 'IdeaStatusChanged' ORDER BY created_at")
-    assert [c[0] for c in changes] == ["shortlisted", "pilot", "in_implementation", "completed"]
-    unknown = set_status(ideas_api, auth, uuid.uuid4(), "pilot")
+    assert changes == [("shortlisted", "staff"), ("pilot", "board"), ("in_implementation", "staff"),
+                       ("completed", "staff")]
+    unknown = set_status(ideas_api, auth, uuid.uuid4(), "shortlisted")
     assert unknown.status_code == 404
 
 
@@ -202,13 +246,13 @@ def test_milestones_scheduled_reached_once(ideas_api, auth, ideas_sql):
     assert [m["id"] for m in listed] == [milestone_id]
 
 
-def test_pilot_milestones_need_a_pilot(ideas_api, auth):
+def test_pilot_milestones_need_a_pilot(ideas_api, auth, publish_event):
     idea = submit(ideas_api, auth)
     body = {"municipality": "gera", "title": "Ausschreibung", "due_date": "2099-01-31", "idea_id": idea["id"]}
     assert ideas_api("POST", "/api/v1/milestones", json=body, headers=auth("staff")).status_code == 409
     moderate(ideas_api, auth, idea["id"])
     set_status(ideas_api, auth, idea["id"], "shortlisted")
-    set_status(ideas_api, auth, idea["id"], "pilot")
+    board_approves(ideas_api, publish_event, idea)
     assert ideas_api("POST", "/api/v1/milestones", json=body, headers=auth("staff")).status_code == 201
     other = ideas_api("POST", "/api/v1/milestones", json={**body, "municipality": "grossenhain"},
                       headers=auth("staff"))
@@ -263,7 +307,7 @@ def test_health_metrics_and_openapi(ideas_api, auth):
     assert body_schema  # a $ref to the NewIdea component
     new_idea = spec["components"]["schemas"][body_schema["$ref"].rsplit("/", 1)[1]]
     assert new_idea["properties"]["title"]["maxLength"] == 200
-    assert set(new_idea["required"]) >= {"municipality", "title", "description", "field_of_action", "channel"}
+    assert set(new_idea["required"]) == {"municipality", "title", "description", "field_of_action"}
 
 
 def test_the_urls_make_run_prints_answer(ideas_api):

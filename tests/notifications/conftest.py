@@ -29,7 +29,9 @@ NOTIFICATIONS_TEST_ENV = {
     "SMARTCITY_NOTIFICATIONS_RETRY_MAX_SECONDS": "0.5",
     "SMARTCITY_NOTIFICATIONS_WEBHOOK_MAX_FAILURES": "3",
     "SMARTCITY_NOTIFICATIONS_WEBHOOK_TIMEOUT_SECONDS": "2",
-    "SMARTCITY_NOTIFICATIONS_WEBHOOK_ALLOW": "127.0.0.1/32",  # the test receivers; every other address is refused
+    "SMARTCITY_NOTIFICATIONS_WEBHOOK_ALLOW": "127.0.0.1/32",
+    "SMARTCITY_NOTIFICATIONS_MEETING_REMINDER_CHECK_SECONDS": "0.3",
+    "SMARTCITY_NOTIFICATIONS_MEETING_REMINDER_HOURS": "0.002",  # 7.2 s before a meeting  # the test receivers; every other address is refused
     "SMARTCITY_NOTIFICATIONS_PUBLIC_URL": "http://" + os.environ["SMARTCITY_NOTIFICATIONS_HTTP_ADDRESS"],
     "SMARTCITY_NOTIFICATIONS_IDEA_PAGES_URL": "http://" + os.environ["SMARTCITY_REPORTING_HTTP_ADDRESS"],
 }
@@ -37,7 +39,7 @@ for _key, _value in NOTIFICATIONS_TEST_ENV.items():
     os.environ.setdefault(_key, _value)
 
 TABLES = ["link_tokens", "feed_items", "deliveries", "triggers", "subscriptions", "subscribers", "webhooks", "announcements",
-          "ideas", "outbox", "inbox"]
+          "ideas", "idea_sponsors", "comments", "meetings", "meeting_registrations", "known_names", "outbox", "inbox"]
 
 
 # --- the SMTP server ----------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from tests.notifications.conftest import text_of
 
 LINK = re.compile(r"https?://\S+/(confirm|unsubscribe|my-data)\?token=([\w-]+)(?:&lang=\w+)?")
 ANNOUNCEMENT = {"municipality": "gera", "title": "4. Vollversammlung der SMARTCity-Strategie",
-                "starts_at": "2021-04-14T17:00:00+02:00", "place": "Rathaus Gera, Festsaal"}
+                "starts_at": "2031-04-14T17:00:00+02:00", "place": "Rathaus Gera, Festsaal"}  # to come: past is 422
 
 
 def links_in(message):
@@ -37,6 +37,14 @@ def announce(api, auth, **changes):
     response = api("POST", "/api/v1/announcements", json={**ANNOUNCEMENT, **changes}, headers=auth("staff"))
     assert response.status_code == 201, response.text
     return response.json()
+
+
+def public_idea(ideas_sql, idea_id, title="Solardächer auf Schulen", field="energie"):
+    """An idea the ideas service holds as published, written straight into its database: no events, so
+    nobody is notified, but a subscription to it is accepted (the service asks the ideas service)."""
+    ideas_sql("INSERT INTO ideas (id, municipality, field_of_action, title, description, channel, author_id, status,"
+              " created_at, updated_at, published_at) VALUES (%s, 'gera', %s, %s, 'Beschreibung', 'form',"
+              " 'author-1', 'published', now(), now(), now())", (str(idea_id), field, title))
 
 
 def idea_ref(idea_id=None, field="energie"):

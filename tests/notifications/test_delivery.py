@@ -10,7 +10,7 @@ from shared.envelope import make_event
 from tests.fixtures import wait_for
 from tests.notifications.conftest import text_of
 from tests.notifications.steps import (announce, idea_published, idea_submitted, milestone_reached, pilot_approved,
-                                       subscribed)
+                                       public_idea, subscribed)
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +25,8 @@ def deliveries(notifications_sql, status=None):
 
 
 def test_a_pilot_decision_reaches_pilot_decision_idea_and_field_subscribers_and_the_author_once_each(
-        notifications_api, notifications_sql, mailbox, auth, publish_event):
+        notifications_api, notifications_sql, ideas_sql, mailbox, auth, publish_event):
+    public_idea(ideas_sql, IDEA_ID)
     subscribed(notifications_api, mailbox, "pilots@example.org", [{"kind": "pilot_decisions", "municipality": "gera"}])
     subscribed(notifications_api, mailbox, "idea@example.org", [{"kind": "idea", "idea_id": str(IDEA_ID)}],
                language="en")

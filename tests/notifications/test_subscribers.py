@@ -3,7 +3,7 @@ import pytest
 
 from tests.fixtures import wait_for
 from tests.notifications.conftest import html_of, text_of
-from tests.notifications.steps import announce, links_in, subscribe, subscribed
+from tests.notifications.steps import announce, links_in, public_idea, subscribe, subscribed
 
 pytestmark = pytest.mark.integration
 
@@ -75,7 +75,8 @@ def test_every_mail_carries_a_one_click_unsubscribe_that_stops_all_mail(
 
 
 def test_a_subscriber_exports_and_deletes_their_data_with_the_mail_link(notifications_api, notifications_sql,
-                                                                        mailbox, auth):
+                                                                        ideas_sql, mailbox, auth):
+    public_idea(ideas_sql, "5b0c7f0e-0000-4000-8000-000000000001")
     token = subscribed(notifications_api, mailbox, "carla@example.org", GERA_NEWS, digest="weekly",
                        headers=auth("citizen", subject="carla-42"))
     exported = notifications_api("GET", f"/api/v1/subscriber?token={token}").json()
@@ -133,6 +134,13 @@ BAD_SUBSCRIPTIONS = [
     ({"email": "x@example.org", "subscriptions": [{"kind": "milestones", "municipality": "Gera!"}]},
      "subscriptions"),
     ({"email": "x@example.org", "confirmed": True}, "confirmed"),
+    # well-formed, but naming what the ideas service does not know (it is asked)
+    ({"email": "x@example.org", "subscriptions": [{"kind": "announcements", "municipality": "atlantis"}]},
+     "subscriptions"),
+    ({"email": "x@example.org", "subscriptions": [{"kind": "field", "municipality": "gera",
+                                                   "field_of_action": "raumfahrt"}]}, "subscriptions"),
+    ({"email": "x@example.org", "subscriptions": [{"kind": "idea", "idea_id": "5b0c7f0e-0000-4000-8000-00000000dead"}]},
+     "subscriptions"),
 ]
 
 
@@ -143,6 +151,19 @@ def test_bad_input_gets_a_422_naming_the_field_and_stores_nothing(notifications_
     assert field in response.json()["error"]["fields"]
     assert notifications_sql("SELECT (SELECT count(*) FROM subscribers), (SELECT count(*) FROM deliveries)") == [
         (0, 0)]
+
+
+def test_the_nested_error_names_the_unknown_place_or_idea_of_a_subscription(notifications_api, ideas_sql):
+    ideas_sql("INSERT INTO ideas (id, municipality, field_of_action, title, description, channel, author_id, status,"
+              " created_at, updated_at) VALUES ('5b0c7f0e-0000-4000-8000-0000000000aa', 'gera', 'energie', 'Neu',"
+              " 'Beschreibung', 'form', 'a', 'submitted', now(), now())")
+    response = notifications_api("POST", "/api/v1/subscribers", json={"email": "x@example.org", "subscriptions": [
+        {"kind": "strategy", "municipality": "gera"}, {"kind": "meetings", "municipality": "atlantis"},
+        {"kind": "idea", "idea_id": "5b0c7f0e-0000-4000-8000-0000000000aa"}]})  # not public yet: as if unknown
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"]["subscriptions"] == {
+        "1": {"municipality": ["unknown municipality 'atlantis'"]},
+        "2": {"idea_id": ["no public idea 5b0c7f0e-0000-4000-8000-0000000000aa"]}}
 
 
 def test_the_nested_error_names_the_missing_field_of_a_subscription(notifications_api):

@@ -125,6 +125,8 @@ def test_a_bad_webhook_gets_a_422_naming_the_field(notifications_api, notificati
     ({"starts_at": "2021-04-14T17:00:00"}, "starts_at"),  # no time zone
     ({"link": "javascript:alert(1)"}, "link"),
     ({"title": "  "}, "title"),
+    ({"municipality": "atlantis"}, "municipality"),  # the ideas service does not know it
+    ({"starts_at": "2021-04-14T17:00:00+02:00"}, "starts_at"),  # in the past
 ])
 def test_a_bad_announcement_gets_a_422_naming_the_field(notifications_api, notifications_sql, auth, changes, field):
     body = {"municipality": "gera", "title": "Plenum", "starts_at": "2030-01-01T18:00:00Z", "place": "Rathaus",

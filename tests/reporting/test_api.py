@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from bench.event_stream import T0, envelope, idea_life
+from bench.event_stream import PROCESS_TYPES, T0, envelope, every_type, idea_life
 from services.reporting import domain
 from services.reporting.exports import DATASETS
 from shared import config
@@ -17,10 +17,12 @@ pytestmark = pytest.mark.integration
 
 PILOT, SUBMITTED, OTHER = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 MILESTONE_ON_TIME, MILESTONE_OVERDUE = uuid.uuid4(), uuid.uuid4()
+UPCOMING = uuid.uuid4()  # a meeting
 
 
 def scenario():
-    """A pilot with votes and a decision, an idea awaiting moderation, a Großenhain idea, two milestones."""
+    """A pilot with votes and a decision, an idea awaiting moderation, a Großenhain idea, two milestones,
+    and the strategy process around the pilot."""
     return [
         *idea_life(PILOT, author="alice"),
         envelope("IdeaSubmitted", SUBMITTED, T0 + timedelta(days=1), title="Geheimer Entwurf", author_id="bob"),
@@ -38,6 +40,11 @@ def scenario():
         envelope("MilestoneOverdue", MILESTONE_OVERDUE, T0 + timedelta(days=40)),
         envelope("NotificationSent", uuid.uuid4()),
         envelope("NotificationFailed", uuid.uuid4(), channel="webhook"),
+        # the strategy process around the pilot: its group, competition, sponsor, sub-concept, strategy,
+        # comments, a meeting and a survey; and a theme evening still to come
+        *every_type(T0 + timedelta(days=6), idea_id=PILOT, types=PROCESS_TYPES),
+        envelope("MeetingScheduled", UPCOMING, T0 + timedelta(days=7), title="Plenum 2030", kind="plenary",
+                 working_group_id=None, starts_at=T0.replace(year=2030), ends_at=T0.replace(year=2030, hour=11)),
     ]
 
 
@@ -126,11 +133,50 @@ def test_the_ideas_export_holds_only_public_ideas(loaded):
     ("/api/v1/timeseries?from=2026-03-05&to=2026-03-01", "from"),
     ("/api/v1/timeseries?from=2020-01-01&to=2026-01-01&interval=hour", "interval"),
     ("/api/v1/exports/ideas?format=xml", "format"),
+    ("/api/v1/working-groups?municipality=Not%20a%20slug", "municipality"),
+    ("/api/v1/meetings?upcoming=perhaps", "upcoming"),
+    ("/api/v1/meetings?working_group_id=7", "working_group_id"),
+    ("/api/v1/surveys?year=2021", "year"),
 ])
 def test_bad_query_input_is_a_422_naming_the_field(reporting_api, path, field):
     response = reporting_api("GET", path)
     assert response.status_code == 422, response.text
     assert field in response.json()["error"]["fields"]
+
+
+def test_the_strategy_process_as_reporting_follows_it(loaded):
+    [group] = loaded("GET", "/api/v1/working-groups?municipality=gera").json()
+    assert (group["name"], group["kind"], group["members"], group["sub_concepts"]) == (
+        "Energie und Umwelt", "working_group", 0, 1)  # its one member left again
+    [competition] = loaded("GET", "/api/v1/competitions?municipality=gera").json()
+    assert (competition["state"], competition["shortlisted"]) == ("closed", 1)
+    [sponsor] = loaded("GET", "/api/v1/sponsors?municipality=gera").json()
+    assert (sponsor["idea_id"], sponsor["public_name"]) == (str(PILOT), "Stadtwerke Gera")
+    assert "sponsor_id" not in sponsor
+    [sub_concept] = loaded("GET", "/api/v1/sub-concepts?municipality=gera").json()
+    assert (sub_concept["ideas"], sub_concept["idea_ids"]) == (1, [str(PILOT)])
+    [strategy] = loaded("GET", "/api/v1/strategies?municipality=gera").json()
+    assert strategy["status"] == "returned" and strategy["versions"][0]["reason"] == "more on mobility"
+    comments = loaded("GET", "/api/v1/comment-counts?municipality=gera").json()
+    assert comments["totals"] == {"published": 0, "pending": 0, "hidden": 1, "reported": 1}
+    upcoming = loaded("GET", "/api/v1/meetings?municipality=gera&upcoming=true").json()
+    assert [m["title"] for m in upcoming] == ["Plenum 2030"]
+    assert len(loaded("GET", "/api/v1/meetings?municipality=gera").json()) == 2
+    [survey] = loaded("GET", "/api/v1/surveys?municipality=gera").json()
+    assert [(r["answer"], r["count"]) for r in survey["results"]] == [("ja", 412), ("nein", 88)]
+    assert loaded("GET", "/api/v1/surveys?municipality=grossenhain").json() == []
+
+
+def test_an_unknown_municipality_is_a_404_naming_it(loaded):
+    for path in ("/api/v1/summary", "/api/v1/fields"):
+        response = loaded("GET", f"{path}?municipality=nowhere")
+        assert response.status_code == 404 and "'nowhere'" in response.json()["error"]["message"]
+    assert loaded("GET", "/api/v1/summary?municipality=grossenhain").status_code == 200
+
+
+def test_rankings_list_ideas_without_votes_with_0(loaded):
+    ranking = loaded("GET", "/api/v1/rankings?municipality=grossenhain&round_id=" + str(uuid.uuid4())).json()
+    assert [(r["rank"], r["idea_id"], r["support"]) for r in ranking] == [(1, str(OTHER), 0)]
 
 
 def test_an_unknown_dataset_is_a_404(reporting_api):
@@ -141,7 +187,9 @@ def test_an_unknown_dataset_is_a_404(reporting_api):
 def test_openapi_describes_the_reporting_api(reporting_api):
     paths = reporting_api("GET", "/openapi.json").json()["paths"]
     for path in ("/api/v1/summary", "/api/v1/fields", "/api/v1/pilots", "/api/v1/milestones", "/api/v1/rankings",
-                 "/api/v1/timeseries", "/api/v1/exports", "/api/v1/exports/{dataset}", "/dashboard", "/metrics"):
+                 "/api/v1/timeseries", "/api/v1/exports", "/api/v1/exports/{dataset}", "/dashboard", "/metrics",
+                 "/api/v1/working-groups", "/api/v1/competitions", "/api/v1/sponsors", "/api/v1/sub-concepts",
+                 "/api/v1/strategies", "/api/v1/comment-counts", "/api/v1/meetings", "/api/v1/surveys"):
         assert path in paths
     parameters = paths["/api/v1/timeseries"]["get"]["parameters"]
     assert {"from", "to", "interval"} <= {p["name"] for p in parameters}

@@ -59,6 +59,24 @@ def test_the_dashboard_speaks_to_a_council_in_both_languages(published):
     assert "Stand der Bürgerbeteiligung in Großenhain" in other and "Bildung" in other and "Energie" not in other
 
 
+def test_the_dashboard_shows_the_strategy_process_in_both_languages(published):
+    german = visible_text(published("GET", "/dashboard?municipality=gera").text)
+    for shown in ("Ergebnisse der Bürgerbefragung", "Nutzen Sie das Internet täglich?", "412",
+                  "durchgeführt von Duale Hochschule Gera-Eisenach", "Smart-City-Strategie",
+                  "vom Stadtrat zurückverwiesen", "Teilkonzepte", "Energie im Quartier", "Energie und Umwelt",
+                  "Arbeitsgruppe", "Ideenwettbewerbe", "Nächste Termine", "Plenum 2030",
+                  "Kommentare: 0 sichtbar, 0 warten auf die Moderation, 1 ausgeblendet."):
+        assert shown in german, shown
+    assert "Themenabend Energie" not in german  # over (and cancelled): not upcoming
+    english = visible_text(published("GET", "/dashboard?municipality=gera&lang=en").text)
+    for shown in ("Results of the citizens&#39; survey", "run by Duale Hochschule", "returned by the council",
+                  "Working groups and their topic stores", "Idea competitions", "Upcoming meetings",
+                  "plenary meeting", "Comments: 0 visible"):
+        assert shown in english, shown
+    other = visible_text(published("GET", "/dashboard?municipality=grossenhain&lang=en").text)
+    assert "No survey results yet." in other and "No strategy draft yet." in other
+
+
 def test_an_ideas_page_tells_its_story(published):
     page = published("GET", f"/ideas/{PILOT}?lang=en")
     assert page.status_code == 200
@@ -67,6 +85,12 @@ def test_an_ideas_page_tells_its_story(published):
                  "The strategy board chose it as a pilot project (7 for, 2 against, 1 abstention)"):
         assert step in text, step
     assert "2 supporters" in text and "Energy" in text and "pilot project" in text
+    for process in ("Shortlisted by the jury of the idea competition", "New idea sponsor: Stadtwerke Gera",
+                    "Integrated into the sub-concept “Energie im Quartier”"):
+        assert process in text, process
+    assert re.search(r"Idea sponsors\s*</th>\s*<td id=\"idea-sponsors\">Stadtwerke Gera<", page.text)
+    assert '<td id="idea-sub-concept">Energie im Quartier</td>' in page.text
+    assert '<td id="idea-comments">0</td>' in page.text  # its one comment is hidden
     assert "reached on" in text and "on time" in text  # its milestone
     hidden = published("GET", f"/ideas/{SUBMITTED}?lang=en")  # awaiting moderation: no page
     assert hidden.status_code == 404 and "This page does not exist" in hidden.text

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from bench.event_stream import T0, envelope, mixed_stream
+from bench.event_stream import PROCESS_TYPES, T0, envelope, every_type, mixed_stream
 from services.reporting import domain
+from services.reporting.projector import PROCESS_TABLES
 from shared import cli, dead_letters
 from shared.events import CATALOGUE, service_of
 from tests.fixtures import http_client, wait_for
@@ -23,13 +24,6 @@ def fast_teardown():
     yield
 
 
-def one_of_each(idea_id, milestone_id, notification_id):
-    entity = {"Milestone": milestone_id, "Notification": notification_id}
-    return [envelope(kind, next((v for k, v in entity.items() if kind.startswith(k)), idea_id),
-                     T0 + timedelta(minutes=i))
-            for i, kind in enumerate(CATALOGUE)]
-
-
 def publish_all(publish_event, events):
     for event in events:
         publish_event(service_of(event["type"]), event["type"], envelope=event)
@@ -37,19 +31,48 @@ def publish_all(publish_event, events):
 
 def test_every_event_type_is_logged_once_and_projected(reporting_service, reporting_sql, reporting_settings,
                                                       publish_event):
-    idea_id, milestone_id, notification_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    events = one_of_each(idea_id, milestone_id, notification_id)
+    events = every_type()
     publish_all(publish_event, events)
     wait_applied(reporting_sql, len(CATALOGUE))
     rows = projections(reporting_sql)
-    assert {table: len(rows[table]) for table in ("ideas", "votes", "support_thresholds", "pilot_decisions",
-                                                   "milestones", "notifications", "participants")} == {
-        "ideas": 1, "votes": 1, "support_thresholds": 1, "pilot_decisions": 1, "milestones": 1,
-        "notifications": 1, "participants": 1}
+    one_each = ("ideas", "votes", "support_thresholds", "pilot_decisions", "milestones", "notifications",
+                "participants", "working_groups", "group_members", "competitions", "competition_shortlist",
+                "sponsorships", "sub_concepts", "idea_integrations", "strategy_versions", "strategy_sub_concepts",
+                "comments", "meetings", "surveys")
+    assert {table: len(rows[table]) for table in one_each} == dict.fromkeys(one_each, 1)
+    assert len(rows["survey_results"]) == 2
     assert reporting_sql("SELECT sum(events) FROM event_counts")[0][0] == len(CATALOGUE)
     assert reporting_sql("SELECT sum(events) FROM event_lag")[0][0] == len(CATALOGUE)
+    # what the process's events set, each in its own projection (the last of each kind wins)
+    assert reporting_sql("SELECT name, kind FROM working_groups") == [("Energie und Umwelt", "working_group")]
+    assert reporting_sql("SELECT present FROM group_members") == [(False,)]  # added, then removed
+    assert reporting_sql("SELECT state, reports FROM comments") == [("hidden", 1)]
+    assert reporting_sql("SELECT registered, cancel_reason FROM meetings") == [(0, "ill")]
+    assert reporting_sql("SELECT outcome FROM strategy_versions") == [("returned",)]  # a minute after adoption
+    assert reporting_sql("SELECT public_name FROM sponsorships WHERE accepted_at IS NOT NULL") == [
+        ("Stadtwerke Gera",)]
+    assert reporting_sql("SELECT count(*) FROM ideas WHERE working_group_id IS NOT NULL"
+                         " AND competition_id IS NOT NULL")[0][0] == 1
     logged = json.dumps(reporting_sql("SELECT data FROM event_log"))
-    assert '"alice"' not in logged and domain.participant_of(reporting_settings.pseudonym_key, "alice") in logged
+    for person in ("alice", "bob", "carol", "dave"):  # authors, members, sponsors, attendees
+        assert f'"{person}"' not in logged
+        assert domain.participant_of(reporting_settings.pseudonym_key, person) in logged
+
+
+def test_an_older_notification_counts_for_its_triggers_municipality(reporting_service, reporting_sql, reporting_api,
+                                                                   publish_event):
+    trigger = envelope("IdeaPublished", uuid.uuid4(), municipality="grossenhain")
+    publish_event("ideas", "IdeaPublished", envelope=trigger)
+    wait_applied(reporting_sql, 1)
+    older = envelope("NotificationSent", uuid.uuid4(), trigger_event_id=trigger["id"])  # no municipality
+    newer = envelope("NotificationFailed", uuid.uuid4(), municipality="gera")
+    publish_all(publish_event, [older, newer])
+    wait_applied(reporting_sql, 3)
+    summaries = {place: reporting_api("GET", "/api/v1/summary" + (f"?municipality={place}" if place else "")).json()
+                 for place in ("grossenhain", "gera", None)}
+    assert summaries["grossenhain"]["notifications"] == {"sent": {"email": 1}, "failed": {}}
+    assert summaries["gera"]["notifications"] == {"sent": {}, "failed": {"email": 1}}
+    assert summaries[None]["notifications"] == {"sent": {"email": 1}, "failed": {"email": 1}}
 
 
 def test_a_redelivered_event_is_applied_once(reporting_service, reporting_sql, publish_event):
@@ -101,13 +124,15 @@ def test_a_restart_keeps_every_value_and_catches_up(reporting_service, reporting
 
 
 def test_a_rebuild_gives_identical_projections(reporting_service, reporting_sql, publish_event, capsys):
-    events = mixed_stream(ideas=12, seed=7)
+    events = mixed_stream(ideas=12, seed=7) + every_type(types=PROCESS_TYPES) + every_type(
+        T0 + timedelta(days=2), types=PROCESS_TYPES, municipality="grossenhain")
     shuffled = events + random.Random(3).sample(events, 20)
     random.Random(4).shuffle(shuffled)
     publish_all(publish_event, shuffled)
     wait_applied(reporting_sql, len(events))
     live = projections(reporting_sql)
     assert live["ideas"] and live["event_lag"]
+    assert all(live[table] for table in PROCESS_TABLES)  # the strategy process's projections too
 
     assert cli.main(["reporting", "rebuild"]) == 0
     assert projections(reporting_sql) == live

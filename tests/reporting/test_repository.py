@@ -7,13 +7,12 @@ from itertools import product
 
 import pytest
 
-from bench.event_stream import ROUND, T0, envelope, loaded, mixed_stream
+from bench.event_stream import ROUND, T0, envelope, every_type, loaded, mixed_stream
 from services.reporting import recording
-from services.reporting.projector import PROJECTIONS, columns_of
+from services.reporting.projector import PROCESS_TABLES, PROJECTIONS, columns_of
 from services.reporting.repository import ReportingRepository
 from shared.db import Pool, SqlUnitOfWork
 from shared.domain import MUNICIPAL_TZ
-from shared.events import CATALOGUE
 from tests.fakes import Clock, FakeUnitOfWork
 from tests.fixtures import sql_runner
 from tests.reporting.test_api import PILOT, scenario
@@ -27,17 +26,17 @@ pytestmark = pytest.mark.integration
 
 def extras():
     """What the API scenario lacks: every event type, an idea known only by a status change, a vote
-    for an idea not seen yet, submissions around both DST changes of 2026."""
-    idea, milestone, notification = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    entity = {"Milestone": milestone, "Notification": notification}
-    every_type = [envelope(kind, next((v for k, v in entity.items() if kind.startswith(k)), idea),
-                           T0 + timedelta(minutes=i), municipality="grossenhain", field="umwelt")
-                  for i, kind in enumerate(CATALOGUE)]
+    for an idea not seen yet, submissions around both DST changes of 2026, a notification applied
+    before its trigger."""
     around_dst = [envelope("IdeaSubmitted", uuid.uuid4(), datetime(2026, month, day, hour, 30, tzinfo=timezone.utc),
                            author_id=f"night-owl-{hour}")
                   for month, day in ((3, 29), (10, 25)) for hour in (0, 1, 2, 22, 23)]
-    return [*every_type, envelope("IdeaStatusChanged", uuid.uuid4(), T0 + timedelta(days=3)),
-            envelope("VoteCast", uuid.uuid4(), T0 + timedelta(days=4), total=4, field="umwelt"), *around_dst]
+    late_trigger = envelope("IdeaSubmitted", uuid.uuid4(), T0 + timedelta(days=5), municipality="grossenhain")
+    return [envelope("NotificationSent", uuid.uuid4(), trigger_event_id=late_trigger["id"]),  # before its trigger
+            *every_type(municipality="grossenhain", field="umwelt"),
+            envelope("IdeaStatusChanged", uuid.uuid4(), T0 + timedelta(days=3)),
+            envelope("VoteCast", uuid.uuid4(), T0 + timedelta(days=4), total=4, field="umwelt"), *around_dst,
+            late_trigger]
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +112,13 @@ def test_the_projections_are_the_same(repositories):
     ("rankings", {"field_of_action": "umwelt"}), ("rankings", {"round_id": ROUND}),
     ("public_ideas", {}), ("public_ideas", {"municipality": "gera"}),
     ("vote_totals", {}), ("vote_totals", {"municipality": "grossenhain"}),
+    ("late_trigger_places", {"outcome_types": ["NotificationSent", "NotificationFailed"]}),
+    *[("entities", {"table": table}) for table in PROCESS_TABLES],
+    ("entities", {"table": "sponsorships", "municipality": "grossenhain"}),
+    ("entities", {"table": "meetings", "municipality": "grossenhain", "kind": "theme_evening"}),
+    ("ideas_by", {"column": "working_group_id"}), ("ideas_by", {"column": "competition_id",
+                                                                "municipality": "grossenhain"}),
+    ("comment_counts", {}), ("comment_counts", {"municipality": "grossenhain", "target_kind": "idea"}),
 ])
 def test_every_read_answers_the_same(repositories, method, kwargs):
     sql, fake = both(repositories, method, **kwargs)

@@ -39,6 +39,10 @@ REQUESTS = {
     ("notifications", "GET /my-data/export"): UNKNOWN_LINK,
     ("notifications", "GET /my-data/delete"): UNKNOWN_LINK,
     ("notifications", "POST /my-data/delete"): {**UNKNOWN_LINK, "form": {}},
+    ("ideas", "GET /api/v1/comments"): {"query": {"target_kind": "idea",
+                                                  "target_id": "00000000-0000-4000-8000-000000000000"}},
+    ("ideas", "GET /api/v1/strategies"): {"query": {"municipality": "gera"}},
+    ("ideas", "GET /api/v1/sub-concepts"): {"query": {"municipality": "gera"}},
     ("voting", "GET /api/v1/rankings"): {"query": {"municipality": "gera"}},
     ("voting", "GET /api/v1/rounds"): {"query": {"municipality": "gera"}},
     ("voting", "PUT /api/v1/decisions/{decision_id}/votes/me"): {"fixture": "decision", "body": {"choice": "yes"}},
@@ -46,6 +50,10 @@ REQUESTS = {
     ("notifications", "PATCH /api/v1/subscriber"): {"fixture": "subscriber", "body": {"language": "en"}},
     ("notifications", "DELETE /api/v1/subscriber"): {"fixture": "subscriber"},
     ("notifications", "POST /api/v1/notifications/{item_id}/read"): {"fixture": "feed_item"},
+    ("ideas", "POST /api/v1/meetings/{meeting_id}/registrations"): {"fixture": "meeting"},
+    ("ideas", "DELETE /api/v1/meetings/{meeting_id}/registrations/me"): {"fixture": "registered_meeting"},
+    ("ideas", "POST /api/v1/meetings/{meeting_id}/cancellation"): {"fixture": "meeting",
+                                                                    "body": {"reason": "Matrix"}},
 }
 
 # Statuses that recur (the rows stay one line each).
@@ -54,6 +62,7 @@ NOTHING = (404, 404, 404, 404, 404, 404, 404)  # anyone; the id names nothing
 STAFF_BODY = (401, 403, 403, 422, 403, 422, 422)  # staff (and admin) get past the roles to the empty body
 STAFF_NOTHING = (401, 403, 403, 404, 403, 404, 404)  # staff get past the roles; the id names nothing
 CITIZEN_NOTHING = (401, 404, 403, 403, 403, 404, 404)  # citizens get past the roles; the id names nothing
+ANY_TOKEN_BODY = (401, 422, 422, 422, 422, 422, 422)  # any token gets past the roles to the empty body
 OPS = {"GET /health/live": PUBLIC, "GET /health/ready": PUBLIC, "GET /metrics": PUBLIC, "GET /openapi.json": PUBLIC}
 
 ROWS = {
@@ -65,11 +74,55 @@ ROWS = {
         "GET /api/v1/municipalities": PUBLIC,
         "GET /api/v1/municipalities/{slug}/fields": PUBLIC,
         "GET /api/v1/municipalities/{slug}/topic-stores": PUBLIC,
-        "POST /api/v1/ideas": (401, 422, 422, 422, 422, 422, 422),  # any token
+        "POST /api/v1/ideas": ANY_TOKEN_BODY,
         "POST /api/v1/ideas/{idea_id}/moderation": (401, 403, 422, 403, 403, 422, 422),
         "POST /api/v1/ideas/{idea_id}/status": STAFF_BODY,
         "POST /api/v1/milestones": STAFF_BODY,
         "POST /api/v1/milestones/{milestone_id}/reached": STAFF_NOTHING,  # every field optional: 404
+        "GET /api/v1/working-groups": PUBLIC,
+        "GET /api/v1/working-groups/{group_id}": NOTHING,
+        "POST /api/v1/working-groups": STAFF_BODY,
+        "POST /api/v1/working-groups/{group_id}/members": STAFF_BODY,
+        "DELETE /api/v1/working-groups/{group_id}/members/{member_id}": STAFF_NOTHING,
+        "GET /api/v1/competitions": PUBLIC,
+        "GET /api/v1/competitions/{competition_id}": NOTHING,
+        "POST /api/v1/competitions": STAFF_BODY,
+        "POST /api/v1/competitions/{competition_id}/closing": STAFF_NOTHING,
+        # any token (the jury is checked against the competition: 403 for others): the empty body first
+        "POST /api/v1/competitions/{competition_id}/shortlist": ANY_TOKEN_BODY,
+        "GET /api/v1/ideas/{idea_id}/sponsors": NOTHING,
+        "POST /api/v1/ideas/{idea_id}/sponsors": ANY_TOKEN_BODY,
+        "POST /api/v1/ideas/{idea_id}/sponsors/{sponsorship_id}/acceptance": STAFF_NOTHING,
+        "GET /api/v1/meetings": PUBLIC,
+        "GET /api/v1/meetings/{meeting_id}": NOTHING,
+        "GET /api/v1/municipalities/{slug}/meetings.ics": PUBLIC,
+        "GET /api/v1/working-groups/{group_id}/meetings.ics": NOTHING,
+        "POST /api/v1/meetings": STAFF_BODY,
+        "POST /api/v1/meetings/{meeting_id}/registrations": (401, 201, 201, 201, 201, 201, 201),  # any token
+        # one's own registration: OWNER's, never another's (404 for the stranger)
+        "DELETE /api/v1/meetings/{meeting_id}/registrations/me": (401, 204, 204, 204, 204, 204, 404),
+        "POST /api/v1/meetings/{meeting_id}/cancellation": (401, 403, 403, 200, 403, 200, 200),
+        "GET /api/v1/surveys": PUBLIC,
+        "GET /api/v1/surveys/{survey_id}": NOTHING,
+        "POST /api/v1/surveys": STAFF_BODY,
+        # sub-concepts: any token gets past the roles (staff or a group member is checked on the sub-concept)
+        "GET /api/v1/sub-concepts": PUBLIC,
+        "GET /api/v1/sub-concepts/{sub_concept_id}": NOTHING,
+        "POST /api/v1/sub-concepts": ANY_TOKEN_BODY,
+        "POST /api/v1/sub-concepts/{sub_concept_id}/ideas": ANY_TOKEN_BODY,
+        "POST /api/v1/sub-concepts/{sub_concept_id}/submission": (401, 404, 404, 404, 404, 404, 404),  # no body
+        "GET /api/v1/strategies": PUBLIC,
+        "GET /api/v1/strategies/{strategy_id}": NOTHING,
+        "POST /api/v1/strategies": STAFF_BODY,
+        "POST /api/v1/strategies/{strategy_id}/versions": STAFF_BODY,
+        "POST /api/v1/strategies/{strategy_id}/feedback-closing": STAFF_NOTHING,
+        "POST /api/v1/strategies/{strategy_id}/council-decision": STAFF_BODY,
+        "GET /api/v1/comments": PUBLIC,
+        "POST /api/v1/comments": ANY_TOKEN_BODY,
+        "POST /api/v1/comments/{comment_id}/moderation": (401, 403, 422, 403, 403, 422, 422),
+        "POST /api/v1/comments/{comment_id}/reports": ANY_TOKEN_BODY,
+        "GET /api/v1/municipalities/{slug}/comment-moderation": PUBLIC,
+        "PUT /api/v1/municipalities/{slug}/comment-moderation": STAFF_BODY,
         **OPS,
     },
     "voting": {
@@ -129,6 +182,15 @@ ROWS = {
         "GET /api/v1/rankings": PUBLIC,
         "GET /api/v1/summary": PUBLIC,
         "GET /api/v1/timeseries": PUBLIC,
+        # the strategy process, read only
+        "GET /api/v1/working-groups": PUBLIC,
+        "GET /api/v1/competitions": PUBLIC,
+        "GET /api/v1/sponsors": PUBLIC,
+        "GET /api/v1/sub-concepts": PUBLIC,
+        "GET /api/v1/strategies": PUBLIC,
+        "GET /api/v1/comment-counts": PUBLIC,
+        "GET /api/v1/meetings": PUBLIC,
+        "GET /api/v1/surveys": PUBLIC,
         "GET /": PUBLIC,  # a redirect to the dashboard, followed
         "GET /dashboard": PUBLIC,
         "GET /ideas/{idea_id}": NOTHING,

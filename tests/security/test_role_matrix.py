@@ -76,7 +76,20 @@ def _decision():
     return {"decision_id": str(decision)}
 
 
-FIXTURES = {"subscriber": _subscriber, "feed_item": _feed_item, "decision": _decision}
+def _meeting(registered=()):
+    meeting = uuid.uuid4()
+    _sql("ideas", "INSERT INTO meetings (id, municipality, kind, title, starts_at, ends_at, place, created_at,"
+         " updated_at) VALUES (%s, 'gera', 'plenary', 'Matrix', now() + interval '7 days',"
+         " now() + interval '7 days 2 hours', 'Rathaus', now(), now())", (meeting,))
+    for attendee in registered:
+        _sql("ideas", "INSERT INTO meeting_registrations (meeting_id, attendee_id, registered_at)"
+             " VALUES (%s, %s, now())", (meeting, attendee))
+        _sql("ideas", "UPDATE meetings SET registered = registered + 1 WHERE id = %s", (meeting,))
+    return {"meeting_id": str(meeting)}
+
+
+FIXTURES = {"subscriber": _subscriber, "feed_item": _feed_item, "decision": _decision, "meeting": _meeting,
+            "registered_meeting": lambda: _meeting(registered=[OWNER])}
 
 
 def call(base_url, service, operation, caller):

@@ -71,6 +71,13 @@ def test_catalogue_holds_every_event_of_the_design_brief():
         "IdeaSubmitted", "IdeaPublished", "IdeaRejected", "IdeaStatusChanged", "MilestoneScheduled",
         "MilestoneReached", "MilestoneOverdue", "VoteCast", "VoteWithdrawn", "SupportThresholdReached",
         "PilotApproved", "PilotRejected", "NotificationSent", "NotificationFailed",
+        # the strategy process (issue 14), additive
+        "WorkingGroupCreated", "WorkingGroupMemberAdded", "WorkingGroupMemberRemoved", "CompetitionOpened",
+        "CompetitionClosed", "CompetitionEntryShortlisted", "SponsorOffered", "SponsorAccepted",
+        "SubConceptDrafted", "IdeaIntegrated", "SubConceptSubmitted", "StrategyDraftPublished",
+        "StrategyFeedbackClosed", "StrategyAdopted", "StrategyReturned", "CommentPosted", "CommentPublished",
+        "CommentHidden", "CommentReported", "MeetingScheduled", "MeetingCancelled", "MeetingRegistered",
+        "MeetingRegistrationWithdrawn", "SurveyResultsImported",
     }
 
 

@@ -36,7 +36,7 @@ class _Repo:
 def _seed(repo, budget=2):
     idea_id = uuid.uuid4()
     repo.track_idea({"id": idea_id, "municipality": "gera", "field_of_action": "energie", "title": "Solar",
-                     "status": "published", "status_at": NOW}, ledger.GENESIS)
+                     "status": "published", "status_at": NOW, "published_at": NOW}, ledger.GENESIS)
     kinds = ((None, "Stadtweit", timedelta(hours=2)), ("energie", "Energie", timedelta(hours=1)),
              (None, "Später", timedelta(hours=-1)))  # the last one opens in an hour
     rounds = [{"id": uuid.uuid4(), "municipality": "gera", "field_of_action": field, "title": title,

@@ -50,7 +50,9 @@ def test_withdrawing_lowers_the_total_frees_the_budget_and_emits_vote_withdrawn(
     assert event["data"]["total"] == 0 and event["data"]["ledger_seq"] == 2
     ballot = voting_api("GET", f"/api/v1/rounds/{round_['id']}/ballot", headers=auth("citizen", subject="bert"))
     assert ballot.json()["remaining"] == 1
-    assert vote(idea, "bert", method="DELETE").json()["total"] == 0  # nothing left to withdraw: unchanged
+    again = vote(idea, "bert", method="DELETE")  # nothing left to withdraw: said so, nothing changes
+    assert again.status_code == 404 and "vote" in again.json()["error"]["message"]
+    assert voting_api("GET", f"/api/v1/ideas/{idea}").json()["total"] == 0
 
 
 def test_the_budget_limits_supports_per_round(announce, open_round, vote, voting_api, auth):
@@ -165,15 +167,16 @@ def test_threshold_is_staff_only_and_validated(voting_api, auth, voting_service)
     assert voting_api("GET", path).json()["threshold"] == 50  # the configured default, unchanged
 
 
-def test_rankings_order_by_total_then_who_got_there_first(announce, open_round, vote, voting_api):
+def test_rankings_order_by_total_then_the_earlier_publication(announce, open_round, vote, voting_api):
     first, second, third = announce(title="A"), announce(title="B"), announce(title="C", field="umwelt")
     open_round()
+    vote(third, "x")  # reaches 1 first, published last
     vote(second, "x")
     vote(first, "x")
     vote(first, "y")
-    vote(third, "y")
     ranking = voting_api("GET", "/api/v1/rankings?municipality=gera").json()
     assert [(r["idea_id"], r["total"], r["rank"]) for r in ranking] == [(first, 2, 1), (second, 1, 2), (third, 1, 3)]
+    assert ranking[1]["published_at"] < ranking[2]["published_at"]
     by_field = voting_api("GET", "/api/v1/rankings?municipality=gera&field=umwelt").json()
     assert [r["idea_id"] for r in by_field] == [third]
 

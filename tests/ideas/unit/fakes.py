@@ -7,11 +7,19 @@ reference data: Gera and Großenhain with a few of their fields of action.
 import copy
 
 from shared.domain import PUBLISHED
+from tests.ideas.unit.fake_competitions import FakeCompetitionRows
+from tests.ideas.unit.fake_feedback import FakeFeedbackRows
+from tests.ideas.unit.fake_groups import FakeGroupRows
+from tests.ideas.unit.fake_meetings import FakeMeetingRows, FakeSurveyRows
+from tests.ideas.unit.fake_sponsors import FakeSponsorRows
+from tests.ideas.unit.fake_strategy import FakeStrategyRows
 
 MUNICIPALITIES = [
     {"slug": "grossenhain", "name": "Großenhain", "name_en": "Großenhain", "state": "Sachsen"},
     {"slug": "gera", "name": "Gera", "name_en": "Gera", "state": "Thüringen"},
 ]
+BOUNDS = {"gera": {"min_lat": 50.80, "max_lat": 50.95, "min_lon": 12.00, "max_lon": 12.20},
+          "grossenhain": {"min_lat": 51.25, "max_lat": 51.35, "min_lon": 13.45, "max_lon": 13.65}}
 FIELDS_OF_ACTION = {
     "gera": [{"slug": "energie", "name": "Energie", "name_en": "Energy"},
              {"slug": "mobilitaet-infrastruktur", "name": "Mobilität und Infrastruktur",
@@ -22,13 +30,15 @@ FIELDS_OF_ACTION = {
 }
 
 
-class FakeIdeasRepository:
+class FakeIdeasRepository(FakeGroupRows, FakeCompetitionRows, FakeSponsorRows, FakeMeetingRows, FakeSurveyRows,
+                          FakeStrategyRows, FakeFeedbackRows):
     def __init__(self):
+        self.ideas = {}  # id -> row (the mixins count in it)
+        self.locked = []  # ids read with lock=True, in order: which use cases lock what
+        super().__init__()
         self.municipality_rows = copy.deepcopy(MUNICIPALITIES)
         self.fields = copy.deepcopy(FIELDS_OF_ACTION)  # municipality -> [{slug, name}] in position order
-        self.ideas = {}  # id -> row
         self.milestones = {}  # id -> row
-        self.locked = []  # ids read with lock=True, in order: which use cases lock what
 
     # --- reference data ---
 
@@ -48,18 +58,13 @@ class FakeIdeasRepository:
         return (self.municipality_exists(municipality),
                 any(f["slug"] == field for f in self.fields.get(municipality, [])))
 
-    def working_groups(self, municipality, statuses):
-        counts = {}
-        for idea in self.ideas.values():
-            if idea["municipality"] == municipality and idea["working_group"] is not None \
-                    and idea["status"] in statuses:
-                counts[idea["working_group"]] = counts.get(idea["working_group"], 0) + 1
-        return [{"name": name, "ideas": count} for name, count in sorted(counts.items())]
+    def municipality_bounds(self, slug):
+        return dict(BOUNDS[slug]) if slug in BOUNDS else None
 
     # --- ideas ---
 
     def add_idea(self, idea):
-        self.ideas[idea["id"]] = dict(idea)
+        self.ideas[idea["id"]] = {"sub_concept_id": None, **idea}
 
     def get_idea(self, idea_id, lock=False):
         if lock:
@@ -77,14 +82,15 @@ class FakeIdeasRepository:
         return dict(idea)
 
     def search_ideas(self, *, statuses=None, author_id=None, municipality=None, field_of_action=None,
-                     status=None, working_group=None, text=None, limit=20, offset=0):
+                     status=None, working_group=None, working_group_id=None, text=None, limit=20, offset=0):
         """As the SQL one; `text` matches case-insensitively as a substring of title or description
         (PostgreSQL's German stemming is left to the integration tests)."""
         def matches(idea):
             if statuses is not None and idea["status"] not in statuses and idea["author_id"] != author_id:
                 return False
             for column, value in (("municipality", municipality), ("field_of_action", field_of_action),
-                                  ("status", status), ("working_group", working_group)):
+                                  ("status", status), ("working_group", working_group),
+                                  ("working_group_id", working_group_id)):
                 if value is not None and idea[column] != value:
                     return False
             return not text or text.lower() in f"{idea['title']} {idea['description']}".lower()
@@ -110,6 +116,15 @@ class FakeIdeasRepository:
             return None
         milestone["reached_at"] = reached_at
         return dict(milestone)
+
+    def reach_step_milestones(self, municipality, step, reached_at):
+        reached = []
+        for milestone in self.milestones.values():
+            if milestone["municipality"] == municipality and milestone["step"] == step \
+                    and milestone["reached_at"] is None:
+                milestone["reached_at"] = reached_at
+                reached.append(dict(milestone))
+        return sorted(reached, key=lambda m: (m["due_date"], m["title"]))
 
     def list_milestones(self, municipality=None, idea_id=None):
         found = [m for m in self.milestones.values()

@@ -5,7 +5,7 @@ import pytest
 
 from services.ideas import domain
 from shared.auth import Principal
-from shared.errors import Conflict
+from shared.errors import Conflict, InvalidInput
 
 ALL = ("submitted", "published", "rejected", "shortlisted", "pilot", "in_implementation", "completed")
 
@@ -14,18 +14,24 @@ def who(*roles, subject="someone"):
     return Principal(subject=subject, roles=frozenset(roles))
 
 
-@pytest.mark.parametrize("current,target", [
-    ("published", "shortlisted"), ("shortlisted", "pilot"), ("shortlisted", "published"),
-    ("pilot", "in_implementation"), ("in_implementation", "completed"),
-])
+STAFF_STEPS = {("published", "shortlisted"), ("shortlisted", "published"), ("pilot", "in_implementation"),
+               ("in_implementation", "completed")}
+
+
+@pytest.mark.parametrize("current,target", sorted(STAFF_STEPS))
 def test_staff_moves_ideas_along_the_workflow(current, target):
     assert domain.staff_transition(current, target) == target
 
 
+@pytest.mark.parametrize("current", ALL)
+def test_only_the_board_makes_a_pilot(current):
+    with pytest.raises(Conflict) as refused:
+        domain.staff_transition(current, "pilot")
+    assert refused.value.fields == {"status": ["a pilot comes only from a board decision"]}
+
+
 @pytest.mark.parametrize("current,target", [
-    (c, t) for c in ALL for t in ALL
-    if (c, t) not in {("published", "shortlisted"), ("shortlisted", "pilot"), ("shortlisted", "published"),
-                      ("pilot", "in_implementation"), ("in_implementation", "completed")}
+    (c, t) for c in ALL for t in ALL if (c, t) not in STAFF_STEPS and t != "pilot"
 ])
 def test_every_other_step_is_refused_as_a_conflict(current, target):
     with pytest.raises(domain.InvalidTransition) as refused:
@@ -94,3 +100,51 @@ def test_a_milestone_shows_its_state():
     assert state(None, None) == "scheduled"
     assert state(None, now) == "overdue"
     assert state(now, now) == "reached"
+
+
+GERA = {"min_lat": 50.80, "max_lat": 50.95, "min_lon": 12.00, "max_lon": 12.20}
+
+
+@pytest.mark.parametrize("location", [{"lat": 50.8806, "lon": 12.0817}, {"lat": 50.80, "lon": 12.20}, None])
+def test_a_location_inside_the_municipality_or_none_is_accepted(location):
+    domain.require_within(GERA, location)
+
+
+@pytest.mark.parametrize("location", [{"lat": -33.8688, "lon": 151.2093}, {"lat": 51.3, "lon": 13.5},
+                                      {"lat": 50.87, "lon": 11.99}, {"lat": 50.951, "lon": 12.1}])
+def test_a_location_outside_the_municipality_is_refused_naming_location(location):
+    with pytest.raises(InvalidInput) as refused:
+        domain.require_within(GERA, location)
+    assert list(refused.value.fields) == ["location"]
+
+
+@pytest.mark.parametrize("channel,competition,profile,expected", [
+    (None, None, False, "form"), ("workshop", None, False, "workshop"), ("form", None, False, "form"),
+    (None, "c-1", False, "competition"), ("competition", "c-1", True, "competition"),
+    (None, None, True, "profile"), ("profile", None, True, "profile"),
+])
+def test_the_channel_follows_competition_and_profile(channel, competition, profile, expected):
+    assert domain.channel_of(channel, competition, profile) == expected
+
+
+@pytest.mark.parametrize("channel,competition,profile,field", [
+    ("form", "c-1", False, "channel"), ("profile", "c-1", True, "channel"), ("workshop", None, True, "channel"),
+    ("competition", None, False, "competition_id"), ("profile", None, False, "profile"),
+])
+def test_a_channel_without_its_structure_or_contradicting_it_is_refused(channel, competition, profile, field):
+    with pytest.raises(InvalidInput) as refused:
+        domain.channel_of(channel, competition, profile)
+    assert list(refused.value.fields) == [field]
+
+
+PROFILE = {"goal": "Ziel", "target_group": "Alle", "partners": [], "effort_months": None, "cost_class": "low",
+           "contact_consent": True}
+
+
+def test_the_contact_consent_is_seen_by_the_author_and_staff_only():
+    assert "contact_consent" not in domain.public_profile(PROFILE)
+    assert domain.public_profile(None) is None
+    assert domain.profile_for(PROFILE, "alice", who("citizen", subject="alice")) == PROFILE
+    assert domain.profile_for(PROFILE, "alice", who("moderator")) == PROFILE
+    assert domain.profile_for(PROFILE, "alice", who("citizen", subject="bob")) == domain.public_profile(PROFILE)
+    assert domain.profile_for(PROFILE, "alice", None) == domain.public_profile(PROFILE)

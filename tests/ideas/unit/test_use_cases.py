@@ -14,15 +14,15 @@ from services.ideas.commands import (ChangeStatus, FollowBoardDecision, GetIdea,
                                      ListMilestones, ListTopicStores, ModerateIdea, ReachMilestone,
                                      ScheduleMilestone, SearchIdeas, SubmitIdea)
 from services.ideas.domain import InvalidTransition
+from services.ideas.groups import use_cases as group_use_cases
+from services.ideas.groups.commands import CreateGroup
 from shared.auth import Principal
 from shared.envelope import EventError
 from shared.errors import Conflict, InvalidInput, NotFound
-from tests.fakes import FakeUnitOfWork
-from tests.ideas.unit.fakes import FakeIdeasRepository
 
 IDEA = dict(municipality="gera", field_of_action="mobilitaet-infrastruktur", title="Digitale Parkplatzsuche",
             description="Sensoren an Parkplätzen melden freie Plätze an eine App.", channel="form",
-            working_group="AG Mobilität", location={"lat": 50.8806, "lon": 12.0817})
+            location={"lat": 50.8806, "lon": 12.0817})
 
 
 def who(*roles, subject="someone"):
@@ -30,16 +30,6 @@ def who(*roles, subject="someone"):
 
 
 MODERATOR, STAFF = who("moderator"), who("staff")
-
-
-@pytest.fixture
-def repo():
-    return FakeIdeasRepository()
-
-
-@pytest.fixture
-def uow(repo):
-    return FakeUnitOfWork("ideas", repo)
 
 
 def submit(uow, author="alice", known_fields=None, **changes):
@@ -51,14 +41,25 @@ def submit(uow, author="alice", known_fields=None, **changes):
 WORKFLOW_PATH = ("shortlisted", "pilot", "in_implementation", "completed")
 
 
+def group(uow, name, municipality="gera", kind="working_group", field_of_action=None):
+    return group_use_cases.create_group(uow, CreateGroup(municipality, name, kind, field_of_action))
+
+
 def idea_in(uow, status, **changes):
-    """An idea brought to `status` through the use cases themselves (its events included)."""
+    """An idea brought to `status` through the use cases themselves (its events included); the board
+    makes it a pilot, as only the board may."""
+    if changes.get("working_group") and not uow.fake_repo.group_named(changes.get("municipality", "gera"),
+                                                                      changes["working_group"]):
+        group(uow, changes["working_group"], changes.get("municipality", "gera"))
     idea = submit(uow, **changes)
     if status != "submitted":
         use_cases.moderate_idea(uow, ModerateIdea(idea["id"], publish=status != "rejected", reason="Nicht in Gera"))
     if status in WORKFLOW_PATH:
         for step in WORKFLOW_PATH[:WORKFLOW_PATH.index(status) + 1]:
-            use_cases.change_status(uow, ChangeStatus(idea["id"], step))
+            if step == "pilot":
+                use_cases.follow_board_decision(uow, board(idea["id"]))
+            else:
+                use_cases.change_status(uow, ChangeStatus(idea["id"], step))
     return dict(uow.fake_repo.ideas[idea["id"]])
 
 
@@ -83,15 +84,20 @@ def test_places_hold_every_municipality_with_its_fields_named_in_both_languages(
     assert [f["name_en"] for f in places[1]["fields"]] == ["Administration", "Education"]
 
 
-def test_topic_stores_count_what_the_viewer_may_see(uow):
+def test_topic_stores_are_the_groups_counting_what_the_viewer_may_see(uow):
+    energy = group(uow, "AG Energie", field_of_action="energie")
+    group(uow, "AG Umwelt")
+    group(uow, "Fachgruppe Unternehmen", kind="expert_group")
     idea_in(uow, "published", working_group="AG Energie", field_of_action="energie")
-    idea_in(uow, "submitted", working_group="AG Energie", field_of_action="energie")
-    idea_in(uow, "submitted", working_group="AG Umwelt", field_of_action="umwelt")
+    idea_in(uow, "submitted", working_group_id=energy["id"], field_of_action="energie")
+    idea_in(uow, "submitted", working_group="ag umwelt", field_of_action="umwelt")
     idea_in(uow, "published", working_group=None)
-    public = use_cases.topic_stores(uow, ListTopicStores("gera"))
-    assert public == [{"name": "AG Energie", "ideas": 1}]
-    assert use_cases.topic_stores(uow, ListTopicStores("gera", viewer=MODERATOR)) == [
-        {"name": "AG Energie", "ideas": 2}, {"name": "AG Umwelt", "ideas": 1}]
+    counts = lambda viewer=None: {s["name"]: s["ideas"] for s in  # noqa: E731
+                                  use_cases.topic_stores(uow, ListTopicStores("gera", viewer=viewer))}
+    assert counts() == {"AG Energie": 1, "AG Umwelt": 0, "Fachgruppe Unternehmen": 0}  # a group without ideas: 0
+    assert counts(MODERATOR) == {"AG Energie": 2, "AG Umwelt": 1, "Fachgruppe Unternehmen": 0}
+    [expert] = [s for s in use_cases.topic_stores(uow, ListTopicStores("gera")) if s["kind"] == "expert_group"]
+    assert expert["name"] == "Fachgruppe Unternehmen"
     assert use_cases.topic_stores(uow, ListTopicStores("grossenhain")) == []
     with pytest.raises(NotFound):
         use_cases.topic_stores(uow, ListTopicStores("atlantis"))
@@ -247,16 +253,21 @@ def test_an_event_the_contract_refuses_rolls_the_state_change_back(uow, repo):
     assert uow.types() == ["IdeaSubmitted"] and uow.rollbacks == 1
 
 
-def test_staff_move_an_idea_along_the_workflow(uow, repo):
+def test_staff_move_an_idea_along_the_workflow_and_the_board_makes_the_pilot(uow, repo):
     idea = idea_in(uow, "published")
-    for status in ("shortlisted", "pilot", "in_implementation", "completed"):
+    changed = use_cases.change_status(uow, ChangeStatus(idea["id"], "shortlisted", reason="Strategiekreis"))
+    assert changed["status"] == "shortlisted" and changed["status_reason"] == "Strategiekreis"
+    with pytest.raises(Conflict) as refused:
+        use_cases.change_status(uow, ChangeStatus(idea["id"], "pilot"))
+    assert list(refused.value.fields) == ["status"] and repo.ideas[idea["id"]]["status"] == "shortlisted"
+    use_cases.follow_board_decision(uow, board(idea["id"]))
+    for status in ("in_implementation", "completed"):
         changed = use_cases.change_status(uow, ChangeStatus(idea["id"], status, reason="Strategiekreis"))
         assert changed["status"] == status and changed["status_reason"] == "Strategiekreis"
     changes = [e["data"] for e in uow.events if e["type"] == "IdeaStatusChanged"]
-    assert [(c["from_status"], c["to_status"]) for c in changes] == [
-        ("published", "shortlisted"), ("shortlisted", "pilot"), ("pilot", "in_implementation"),
-        ("in_implementation", "completed")]
-    assert {c["cause"] for c in changes} == {"staff"} and {c["decision_id"] for c in changes} == {None}
+    assert [(c["from_status"], c["to_status"], c["cause"]) for c in changes] == [
+        ("published", "shortlisted", "staff"), ("shortlisted", "pilot", "board"),
+        ("pilot", "in_implementation", "staff"), ("in_implementation", "completed", "staff")]
 
 
 def test_an_invalid_step_is_refused_and_changes_nothing(uow, repo):
@@ -267,7 +278,7 @@ def test_an_invalid_step_is_refused_and_changes_nothing(uow, repo):
     assert refused.value.fields == {"status": ["allowed from submitted: none"]}
     assert repo.ideas[idea["id"]]["status"] == "submitted" and uow.types() == ["IdeaSubmitted"]
     with pytest.raises(NotFound):
-        use_cases.change_status(uow, ChangeStatus(uuid.uuid4(), "pilot"))
+        use_cases.change_status(uow, ChangeStatus(uuid.uuid4(), "shortlisted"))
 
 
 # --- board decisions from the voting service -----------------------------------------------
@@ -357,7 +368,7 @@ def test_a_pilot_milestone_needs_a_pilot_of_the_same_municipality(uow, repo):
     with pytest.raises(Conflict) as not_pilot:
         schedule(uow, idea_id=idea["id"])
     assert not_pilot.value.fields == {"idea_id": ["idea is not a pilot project"]}
-    use_cases.change_status(uow, ChangeStatus(idea["id"], "pilot"))
+    use_cases.follow_board_decision(uow, board(idea["id"]))
     with pytest.raises(InvalidInput) as elsewhere:
         schedule(uow, idea_id=idea["id"], municipality="grossenhain")
     assert elsewhere.value.fields == {"idea_id": ["no such idea in this municipality"]}

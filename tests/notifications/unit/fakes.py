@@ -5,9 +5,11 @@ with the same arguments and return shapes (rows as dicts with the SQL's column n
 constraints (one delivery per trigger, channel and recipient; one feed item per subject and
 trigger) and its cascades. `FakeMailer` and `FakeWebhooks` stand in for SMTP and the receivers.
 """
+import copy
 import json
 import secrets
 import uuid
+from datetime import datetime
 
 from services.notifications.domain import FAILED, RETRY, SENT, token_hash
 from services.notifications.repository import ANNOUNCEMENT_COLUMNS, SUBSCRIBER_COLUMNS, WEBHOOK_COLUMNS
@@ -19,7 +21,8 @@ SETTINGS = NotificationSettings(
     smtp_ca_file=None, smtp_timeout=1.0, mail_from="SmartCity Beteiligung <beteiligung@smartcity.invalid>",
     public_url="https://beteiligung.example", idea_pages_url="https://stadt.example", email_senders=2, email_batch=100,
     email_max_attempts=48, webhook_timeout=1.0, webhook_max_failures=3, webhook_allow=(), retry_base_seconds=30.0,
-    retry_max_seconds=3600.0, digest_hour=7, confirm_hours=72.0, manage_link_days=60.0, dispatch_slice_seconds=2.0)
+    retry_max_seconds=3600.0, digest_hour=7, confirm_hours=72.0, manage_link_days=60.0, dispatch_slice_seconds=2.0,
+    meeting_reminder_hours=24.0)
 
 
 def _columns(text):
@@ -31,6 +34,11 @@ WEBHOOK_FIELDS = _columns(WEBHOOK_COLUMNS)
 ANNOUNCEMENT_FIELDS = _columns(ANNOUNCEMENT_COLUMNS)
 DELIVERY_FIELDS = ("id", "trigger_event_id", "trigger_type", "channel", "subscriber_id", "webhook_id", "status",
                    "due_at", "attempts", "last_error", "created_at", "sent_at", "failed_at")
+
+
+def _timestamp(value):
+    """A timestamptz as PostgreSQL takes it: an ISO text (as in events' data) or a datetime."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _pick(row, fields):
@@ -48,6 +56,11 @@ class FakeNotificationsRepository:
         self.announcement_rows = {}  # id -> row
         self.feed_rows = {}  # id -> row
         self.link_rows = {}  # token hash -> row
+        self.name_rows = {}  # (kind, str(id)) -> (municipality, name)
+        self.sponsor_rows = {}  # str(sponsorship id) -> (str(idea id), sponsor id)
+        self.comment_rows = {}  # str(id) -> row
+        self.meeting_rows = {}  # str(id) -> row
+        self.registration_rows = {}  # (str(meeting id), attendee id) -> row
 
     # --- subscribers --------------------------------------------------------------------------
 
@@ -150,6 +163,72 @@ class FakeNotificationsRepository:
     def idea_titles(self, idea_ids):
         return {str(i): self.idea_rows[str(i)]["title"] for i in idea_ids if str(i) in self.idea_rows}
 
+    # --- what this service keeps from the strategy process's events -----------------------------
+
+    def remember_name(self, kind, item_id, municipality, name):
+        known = self.name_rows.get((kind, str(item_id)))
+        self.name_rows[kind, str(item_id)] = (known[0] if known else municipality, name)
+
+    def known_name(self, kind, item_id):
+        known = self.name_rows.get((kind, str(item_id)))
+        return known[1] if known else None
+
+    def known_names(self, kind, municipality):
+        return {item_id: name for (k, item_id), (m, name) in self.name_rows.items()
+                if k == kind and m == municipality}
+
+    def add_sponsor(self, sponsorship_id, idea_id, sponsor_id):
+        self.sponsor_rows.setdefault(str(sponsorship_id), (str(idea_id), sponsor_id))
+
+    def sponsors_of(self, idea_id):
+        return sorted({sponsor for idea, sponsor in self.sponsor_rows.values() if idea == str(idea_id)})
+
+    def remember_comment(self, comment_id, author_id, parent_id):
+        self.comment_rows.setdefault(str(comment_id), {
+            "id": uuid.UUID(str(comment_id)), "author_id": author_id,
+            "parent_id": uuid.UUID(str(parent_id)) if parent_id else None})
+
+    def comment(self, comment_id):
+        row = self.comment_rows.get(str(comment_id))
+        return dict(row) if row else None
+
+    def remember_meeting(self, meeting):
+        self.meeting_rows.setdefault(str(meeting["id"]), {
+            "id": uuid.UUID(str(meeting["id"])), "municipality": meeting["municipality"],
+            "working_group_id": meeting["working_group_id"], "starts_at": _timestamp(meeting["starts_at"]),
+            "content": json.loads(json.dumps(meeting["content"])), "cancelled_at": None})
+
+    def meeting(self, meeting_id):
+        row = self.meeting_rows.get(str(meeting_id))
+        return {key: copy.deepcopy(row[key]) for key in ("id", "starts_at", "content", "cancelled_at")} if row else None
+
+    def cancel_meeting(self, meeting_id, cancelled_at):
+        row = self.meeting_rows.get(str(meeting_id))
+        if row is not None:
+            row["cancelled_at"] = row["cancelled_at"] or _timestamp(cancelled_at)
+
+    def add_registration(self, meeting_id, attendee_id, registered_at):
+        self.registration_rows.setdefault((str(meeting_id), attendee_id), {
+            "registered_at": _timestamp(registered_at), "reminded_at": None})
+
+    def remove_registration(self, meeting_id, attendee_id):
+        self.registration_rows.pop((str(meeting_id), attendee_id), None)
+
+    def registrants_of(self, meeting_id):
+        return sorted(attendee for meeting, attendee in self.registration_rows if meeting == str(meeting_id))
+
+    def claim_reminders(self, now, lead):
+        claimed = []
+        for (meeting_id, attendee), registration in sorted(self.registration_rows.items()):
+            meeting = self.meeting_rows.get(meeting_id)
+            if (meeting is not None and registration["reminded_at"] is None and meeting["cancelled_at"] is None
+                    and now < meeting["starts_at"] <= now + lead
+                    and registration["registered_at"] < meeting["starts_at"] - lead):
+                registration["reminded_at"] = now
+                claimed.append({"id": meeting["id"], "content": json.loads(json.dumps(meeting["content"])),
+                                "attendee_id": attendee})
+        return claimed
+
     # --- triggers and fan-out -----------------------------------------------------------------
 
     def add_trigger(self, event_id, trigger_type, occurred_at, content):
@@ -168,11 +247,11 @@ class FakeNotificationsRepository:
             "attempts": 0, "last_error": None, "created_at": now, "sent_at": None, "failed_at": None}
         return 1
 
-    def add_email_deliveries(self, event_id, topics, author_id, due, now):
+    def add_email_deliveries(self, event_id, topics, people, due, now):
         added = 0
         for row in list(self.subscriber_rows.values()):
             active = row["confirmed_at"] is not None and row["unsubscribed_at"] is None
-            reached = (author_id is not None and row["subject"] == author_id) or any(
+            reached = (row["subject"] is not None and row["subject"] in people) or any(
                 (row["id"], topic) in self.subscription_rows for topic in topics)
             if active and reached:
                 added += self._add_delivery(event_id, "email", row["id"], due[row["digest"]], now)
@@ -187,11 +266,10 @@ class FakeNotificationsRepository:
                    if webhook["disabled_at"] is None and trigger_type in webhook["event_types"]
                    and webhook["municipality"] in (None, municipality))
 
-    def add_feed_items(self, event_id, topics, author_id, now):
+    def add_feed_items(self, event_id, topics, people, now):
         reached = {row["subject"] for row in self.subscriber_rows.values() if row["subject"] is not None and any(
             (row["id"], topic) in self.subscription_rows for topic in topics)}
-        if author_id is not None:
-            reached.add(author_id)
+        reached.update(people)
         added = []
         for subject in sorted(reached):
             if any(item["subject"] == subject and item["trigger_event_id"] == event_id
@@ -219,7 +297,8 @@ class FakeNotificationsRepository:
             subscriber, trigger = self.subscriber_rows[d["subscriber_id"]], self.trigger_rows[d["trigger_event_id"]]
             row = {**_pick(d, ("id", "channel", "trigger_event_id", "attempts", "subscriber_id")),
                    **_pick(subscriber, ("email", "language", "digest", "confirmed_at", "unsubscribed_at")),
-                   "trigger_type": trigger["type"], "content": json.loads(json.dumps(trigger["content"]))}
+                   "trigger_type": trigger["type"], "content": json.loads(json.dumps(trigger["content"])),
+                   "municipality": trigger["content"].get("municipality")}
             claimed.append(((d["subscriber_id"], trigger["occurred_at"]), row))
         return [row for _, row in sorted(claimed, key=lambda entry: entry[0])]
 
@@ -231,7 +310,8 @@ class FakeNotificationsRepository:
             rows.append({**_pick(d, ("id", "channel", "trigger_event_id", "attempts", "webhook_id")),
                          "url": webhook["url"], "secret": webhook["secret"], "trigger_type": trigger["type"],
                          "occurred_at": trigger["occurred_at"],
-                         "content": json.loads(json.dumps(trigger["content"]))})
+                         "content": json.loads(json.dumps(trigger["content"])),
+                         "municipality": trigger["content"].get("municipality")})
         return rows
 
     def mark_sent(self, ids, now):
@@ -266,8 +346,9 @@ class FakeNotificationsRepository:
         for d in self.delivery_rows.values():
             if d["webhook_id"] == webhook_id and d["status"] == "pending":
                 d.update(status="failed", failed_at=now, last_error=error)
+                trigger = self.trigger_rows[d["trigger_event_id"]]
                 failed.append({**_pick(d, ("id", "channel", "trigger_event_id", "attempts")),
-                               "trigger_type": self.trigger_rows[d["trigger_event_id"]]["type"]})
+                               "trigger_type": trigger["type"], "municipality": trigger["content"].get("municipality")})
         return failed
 
     # --- webhooks -----------------------------------------------------------------------------

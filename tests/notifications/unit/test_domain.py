@@ -15,11 +15,11 @@ IDEA = {"idea_id": "i1", "municipality": "gera", "field_of_action": "energie", "
 def test_topics_of_a_pilot_decision_reach_idea_field_and_municipality_subscribers():
     assert domain.topics_for("PilotApproved", IDEA) == [
         "idea:i1", "field:gera/energie", "pilot_decisions:gera"]
-    assert domain.reaches_author("PilotApproved")
+    assert domain.reaches("PilotApproved", domain.AUTHOR)
 
 
 def test_a_submitted_or_rejected_idea_reaches_only_its_author():
-    assert domain.topics_for("IdeaSubmitted", IDEA) == [] and domain.reaches_author("IdeaSubmitted")
+    assert domain.topics_for("IdeaSubmitted", IDEA) == [] and domain.reaches("IdeaSubmitted", domain.AUTHOR)
     assert domain.topics_for("IdeaRejected", IDEA) == []
 
 
@@ -27,7 +27,7 @@ def test_a_milestone_reaches_milestone_subscribers_and_those_of_its_pilot():
     assert domain.topics_for("MilestoneOverdue", {"municipality": "gera", "idea_id": None}) == ["milestones:gera"]
     assert domain.topics_for("MilestoneReached", {"municipality": "gera", "idea_id": "p"}) == [
         "idea:p", "milestones:gera"]
-    assert not domain.reaches_author("MilestoneReached")
+    assert not domain.reaches("MilestoneReached", domain.AUTHOR)
 
 
 @pytest.mark.parametrize("subscription", [

@@ -15,13 +15,14 @@ from services.notifications import use_cases, webhook
 from services.notifications.channels import Channels, Mail
 from services.notifications.commands import Subscribe
 from services.notifications.dispatch import Dispatcher
-from services.notifications.domain import FAILED, RETRY, SENT
+from services.notifications.domain import FAILED, RETRY, SENT, Known
 from services.notifications.mail import Mailer
 from services.notifications.rendering import Renderer
 from tests.fakes import Clock, FakeUnitOfWork
 from tests.notifications.unit.fakes import SETTINGS, FakeMailer, FakeNotificationsRepository, FakeWebhooks
 
 RENDERER = Renderer()
+NOTHING_NAMED = Known(PlaceNames(), lambda idea_id: False, lambda municipality, group_id: False)  # subscriptions without topics name nothing to check
 LINKS = {"unsubscribe": "https://x/api/v1/unsubscribe?token=t", "manage": "https://x/api/v1/subscriber?token=t",
          "confirm": "https://x/api/v1/subscribers/confirm?token=c"}
 
@@ -53,7 +54,7 @@ def units():
     repo = FakeNotificationsRepository()
     units = Units(repo)
     for n in range(3):  # three confirmation mails due
-        use_cases.subscribe(units.new(), Subscribe(f"s{n}@example.org", "de", "immediate", ()))
+        use_cases.subscribe(units.new(), Subscribe(f"s{n}@example.org", "de", "immediate", ()), NOTHING_NAMED)
     return units
 
 

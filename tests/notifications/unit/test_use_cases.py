@@ -16,7 +16,7 @@ from services.notifications.commands import (ChangeSubscriber, Confirm, DeleteWe
                                              ExportSubscriber, ListAnnouncements, ListDeliveries, MarkAllRead, MarkRead,
                                              PostAnnouncement, RegisterWebhook, ShowFeed, ShowSubscriber, Subscribe,
                                              Unsubscribe)
-from services.notifications.domain import CONFIRMATION, token_hash
+from services.notifications.domain import CONFIRMATION, Known, token_hash
 from services.notifications.rendering import Renderer
 from services.notifications.service import notify_command
 from shared.domain import MUNICIPAL_TZ
@@ -31,11 +31,16 @@ RENDERER = Renderer()
 NAMES = PlaceNames([{"slug": "gera", "name": "Gera", "name_en": "Gera", "state": "Thüringen", "fields": [
     {"slug": "energie", "name": "Energie", "name_en": "Energy"},
     {"slug": "mobilitaet-infrastruktur", "name": "Mobilität und Infrastruktur",
-     "name_en": "Mobility and infrastructure"}]}])
+     "name_en": "Mobility and infrastructure"}]},
+    {"slug": "grossenhain", "name": "Großenhain", "name_en": "Großenhain", "state": "Sachsen", "fields": [
+        {"slug": "energie", "name": "Energie", "name_en": "Energy"}]}])
 IDEA_ID = "6f1c2a5e-1b2c-4d3e-8f40-5a6b7c8d9e01"
 GERA_NEWS = ({"kind": "announcements", "municipality": "gera"}, {"kind": "pilot_decisions", "municipality": "gera"})
 GERA_PILOTS = ({"kind": "pilot_decisions", "municipality": "gera"},)
 GERA_ANNOUNCEMENTS = ({"kind": "announcements", "municipality": "gera"},)
+PUBLIC_IDEAS = {IDEA_ID, "5b0c7f0e-0000-4000-8000-000000000001"}
+KNOWN = Known(NAMES, lambda idea_id: str(idea_id) in PUBLIC_IDEAS,  # as the ideas service would answer
+              lambda municipality, group_id: False)
 
 
 @pytest.fixture
@@ -71,7 +76,7 @@ def channels(mailer, hooks):
 # --- steps ------------------------------------------------------------------------------------
 
 def subscribe(uow, email, subscriptions=(), subject=None, language="de", digest="immediate"):
-    return use_cases.subscribe(uow, Subscribe(email, language, digest, tuple(subscriptions), subject))
+    return use_cases.subscribe(uow, Subscribe(email, language, digest, tuple(subscriptions), subject), KNOWN)
 
 
 def link(uow, email, purpose="confirm", lifetime=timedelta(hours=72)):
@@ -127,7 +132,7 @@ def announce(uow, **changes):
     command = PostAnnouncement(**{"municipality": "gera", "title": "4. Vollversammlung",
                                   "starts_at": datetime(2021, 4, 14, 15, 0, tzinfo=timezone.utc),
                                   "place": "Rathaus Gera", "link": None, "description": None, **changes})
-    return use_cases.post_announcement(uow, command, SETTINGS.digest_hour)
+    return use_cases.post_announcement(uow, command, SETTINGS.digest_hour, KNOWN)
 
 
 def register(uow, event_types=("PilotApproved", "Announcement"), municipality="gera",
@@ -408,16 +413,16 @@ def test_changing_preferences_keeps_what_is_not_named_and_replaces_the_subscript
     carla = subscribed(uow, "carla@example.org", GERA_NEWS, digest="weekly")
     token = carla["access_token"]
     changed = use_cases.change_subscriber(uow, ChangeSubscriber(
-        token=token, subject=None, language="en", subscriptions=({"kind": "idea", "idea_id": uuid.UUID(IDEA_ID)},)))
+        token=token, subject=None, language="en", subscriptions=({"kind": "idea", "idea_id": uuid.UUID(IDEA_ID)},)), KNOWN)
     assert (changed["language"], changed["digest"]) == ("en", "weekly")
     assert changed["subscriptions"] == [{"kind": "idea", "idea_id": IDEA_ID}]
-    changed = use_cases.change_subscriber(uow, ChangeSubscriber(token=token, subject=None, digest="daily"))
+    changed = use_cases.change_subscriber(uow, ChangeSubscriber(token=token, subject=None, digest="daily"), KNOWN)
     assert (changed["language"], changed["digest"]) == ("en", "daily")
     assert changed["subscriptions"] == [{"kind": "idea", "idea_id": IDEA_ID}]  # not named: kept
-    changed = use_cases.change_subscriber(uow, ChangeSubscriber(token=token, subject=None, subscriptions=()))
+    changed = use_cases.change_subscriber(uow, ChangeSubscriber(token=token, subject=None, subscriptions=()), KNOWN)
     assert changed["subscriptions"] == []
     with pytest.raises(Unauthorized):
-        use_cases.change_subscriber(uow, ChangeSubscriber(token=None, subject=None, digest="daily"))
+        use_cases.change_subscriber(uow, ChangeSubscriber(token=None, subject=None, digest="daily"), KNOWN)
 
 
 def test_erasing_deletes_the_subscriber_with_subscriptions_deliveries_and_feed(uow, repo):
@@ -616,6 +621,7 @@ def test_a_mail_that_keeps_failing_is_given_up_after_the_last_attempt(uow, repo,
     [failed] = events_of(uow, "NotificationFailed")
     assert failed["data"] == {"notification_id": str(delivery["id"]), "channel": "email",
                               "trigger_event_id": str(posted["id"]), "trigger_type": "Announcement",
+                              "municipality": "gera",  # figures can be filtered by the trigger's municipality
                               "error": delivery["last_error"], "attempts": 2, "failed_at": clock.now.isoformat()}
 
 

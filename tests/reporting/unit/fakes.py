@@ -10,11 +10,13 @@ from collections import Counter, defaultdict
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from services.reporting.projector import INCREMENT_TABLES, UPSERT_TABLES, columns_of
+from services.reporting.projector import INCREMENT_TABLES, PROCESS_TABLES, UPSERT_TABLES, columns_of
 from services.reporting.repository import PIPELINE_STATUSES
 from shared.domain import PUBLIC_STATUSES, PUBLISHED, milestone_state
 
-UUID_COLUMNS = {"idea_id", "round_id", "decision_id", "milestone_id", "notification_id"}
+UUID_COLUMNS = {"idea_id", "round_id", "decision_id", "milestone_id", "notification_id", "working_group_id",
+                "competition_id", "sponsorship_id", "sub_concept_id", "strategy_id", "comment_id", "target_id",
+                "parent_id", "meeting_id", "survey_id"}
 EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
 
 
@@ -49,6 +51,15 @@ class FakeReportingRepository:
                 self.log.append((e.id, e.type, e.source, e.subject, e.time, e.received_at,
                                  json.loads(json.dumps(e.data))))
         return new
+
+    def municipalities_of(self, event_ids):
+        return {event_id: data["municipality"] for event_id, _, _, _, _, _, data in self.log
+                if event_id in event_ids and data.get("municipality")}
+
+    def late_trigger_places(self, outcome_types):
+        triggers = {data.get("trigger_event_id") for _, kind, _, _, _, _, data in self.log
+                    if kind in outcome_types and not data.get("municipality")}
+        return self.municipalities_of(triggers)
 
     def lock_appliers(self):
         pass  # one process, one transaction at a time
@@ -168,20 +179,29 @@ class FakeReportingRepository:
 
     def rankings(self, municipality=None, field_of_action=None, round_id=None, limit=20):
         ideas = {row["idea_id"]: row for row in self._rows("ideas")}
-        thresholds = {row["idea_id"]: row for row in self._rows("support_thresholds")}
-        support = Counter()
+        thresholds = {row["idea_id"]: row["reached_at"] for row in self._rows("support_thresholds")}
+        support, place = Counter(), {}
         for vote in self._rows("votes"):
-            if not _matches(vote, {"municipality": municipality, "field_of_action": field_of_action,
-                                   "round_id": round_id}):
-                continue
-            idea, threshold = ideas.get(vote["idea_id"], {}), thresholds.get(vote["idea_id"], {})
-            if (idea.get("status") or PUBLISHED) in PUBLIC_STATUSES:
-                support[vote["idea_id"], vote["municipality"], vote["field_of_action"], idea.get("title"),
-                        idea.get("status"), threshold.get("reached_at")] += vote["total"]
-        rows = [{"idea_id": idea_id, "municipality": m, "field_of_action": f, "title": title, "status": status,
-                 "support": total, "threshold_reached_at": reached_at}
-                for (idea_id, m, f, title, status, reached_at), total in support.items()]
-        return sorted(rows, key=lambda row: (-row["support"], row["idea_id"]))[:limit]
+            if _matches(vote, {"round_id": round_id}):
+                support[vote["idea_id"]] += vote["total"]
+                old = place.get(vote["idea_id"], (vote["municipality"], vote["field_of_action"]))
+                place[vote["idea_id"]] = min(old[0], vote["municipality"]), min(old[1], vote["field_of_action"])
+        rows = []
+        for idea_id in {*(i for i, row in ideas.items() if row["status"] in PUBLIC_STATUSES), *place}:
+            idea = ideas.get(idea_id)
+            if idea is not None and idea["status"] not in PUBLIC_STATUSES:
+                continue  # known, and not public
+            m, f = (idea["municipality"], idea["field_of_action"]) if idea else place[idea_id]
+            if _matches({"municipality": m, "field_of_action": f},
+                        {"municipality": municipality, "field_of_action": field_of_action}):
+                rows.append({"idea_id": idea_id, "municipality": m, "field_of_action": f,
+                             "title": idea and idea["title"], "status": idea and idea["status"],
+                             "support": support[idea_id], "threshold_reached_at": thresholds.get(idea_id),
+                             "published_at": idea and idea["published_at"]})
+        # support DESC, published_at ASC NULLS LAST, idea_id
+        rows.sort(key=lambda r: (-r["support"], r["published_at"] is None, r["published_at"] or EARLIEST,
+                                 r["idea_id"]))
+        return [{k: v for k, v in row.items() if k != "published_at"} for row in rows[:limit]]
 
     def activity_series(self, event_type, start, end, interval, tz, group_by=None, **filters):
         zone, events = ZoneInfo(tz), Counter()
@@ -226,6 +246,31 @@ class FakeReportingRepository:
                 if _matches(vote, {"municipality": municipality})
                 and (ideas.get(vote["idea_id"], {}).get("status") or PUBLISHED) in PUBLIC_STATUSES]
         return _sorted(rows, "idea_id", "round_id")
+
+    # --- the strategy process ---------------------------------------------------------------
+
+    def entities(self, table, **filters):
+        if table not in PROCESS_TABLES:
+            raise ValueError(f"{table} is not a strategy-process projection")
+        rows = [row for row in self._rows(table) if _matches(row, filters)]
+        return _sorted(rows, *UPSERT_TABLES[table][0])
+
+    def ideas_by(self, column, municipality=None):
+        if column not in ("working_group_id", "competition_id"):
+            raise ValueError(f"ideas are not grouped by {column}")
+        rows = [row for row in self._rows("ideas")
+                if _matches(row, {"municipality": municipality}) and row[column] is not None]
+        return [{"key": group[column], "ideas": group["ideas"], "public_ideas": group["public_ideas"]}
+                for group in self._grouped(rows, (column,), ideas=len, public_ideas=lambda g: sum(
+                    1 for row in g if row["status"] in PUBLIC_STATUSES))]
+
+    def comment_counts(self, municipality=None, target_kind=None, target_id=None):
+        rows = [row for row in self._rows("comments")
+                if _matches(row, {"municipality": municipality, "target_kind": target_kind, "target_id": target_id})]
+        return self._grouped(rows, ("target_kind", "target_id"),
+                             **{state: (lambda s: lambda g: sum(1 for row in g if row["state"] == s))(state)
+                                for state in ("published", "pending", "hidden")},
+                             reported=lambda g: sum(1 for row in g if row["reports"] > 0))
 
 
 def _truncated(moment, interval, zone):

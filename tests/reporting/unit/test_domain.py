@@ -116,9 +116,18 @@ def test_pipeline_stage():
     assert domain.pipeline_stage("shortlisted", t, "approved", later) == "approved"
     assert domain.pipeline_stage("pilot", later, "approved", t) == "approved"
     assert domain.pipeline_stage("published", later, "rejected", t) == "rejected"
-    assert domain.pipeline_stage("in_implementation", later) == "in_implementation"
+    assert domain.pipeline_stage("in_implementation", later, "approved", t) == "in_implementation"
     assert domain.pipeline_stage(None, None, "rejected", t) == "rejected"
     assert domain.pipeline_stage("published", t) is None
+
+
+def test_only_the_boards_approval_makes_a_pilot():
+    """A staff status change to pilot (or beyond) without the board's approval is not an approved pilot."""
+    t = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    for status in ("pilot", "in_implementation", "completed"):
+        assert domain.pipeline_stage(status, t) is None
+        assert domain.pipeline_stage(status, t + timedelta(days=1), "rejected", t) is None
+    assert domain.pipeline_stage("pilot", t + timedelta(days=1), "approved", t) == "approved"
 
 
 def test_buckets_follow_the_municipal_calendar():

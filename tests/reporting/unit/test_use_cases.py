@@ -174,16 +174,60 @@ def test_summary_counts_everything(reported):
     assert summary["milestones"] == {"scheduled": 0, "reached": 1, "overdue": 1, "on_time_rate": 1.0}
     assert summary["notifications"] == {"sent": {"email": 1}, "failed": {"webhook": 1}}
     assert (summary["participants"], summary["events_applied"]) == (3, len(scenario()))
-    assert (summary["last_event_time"], summary["last_applied_at"]) == (T0, NOW)  # the last one logged
+    # the last one logged
+    assert (summary["last_event_time"], summary["last_applied_at"]) == (T0 + timedelta(days=7), NOW)
 
 
-def test_a_places_summary_counts_its_own_and_every_notification(reported):
+def test_a_places_summary_counts_its_own(reported):
     gera = queries.summary(reported, Place("gera"))
     assert (gera["municipality"], gera["ideas"]["total"], gera["votes"]["cast"], gera["participants"]) == (
         "gera", 2, 2, 2)
-    assert gera["notifications"] == {"sent": {"email": 1}, "failed": {"webhook": 1}}
-    nowhere = queries.summary(reported, Place("nowhere"))
+    # the scenario's notifications name no municipality and their trigger is not in the log: all places only
+    assert gera["notifications"] == {"sent": {}, "failed": {}}
+    nowhere = queries.summary(reported, Place("nowhere"))  # the ideas service's list not asked
     assert nowhere["ideas"]["total"] == 0 and nowhere["votes"]["cast"] == 0
+
+
+def test_an_unknown_municipality_is_not_found_naming_it(reported):
+    with pytest.raises(NotFound) as refused:
+        queries.summary(reported, Place("nowhere"), known={"gera", "grossenhain"})
+    assert "'nowhere'" in refused.value.message
+    with pytest.raises(NotFound):
+        queries.fields(reported, Place("nowhere"), known={"gera"})
+    # known from the ideas service, or from its events while the ideas service has not answered
+    assert queries.summary(reported, Place("jena"), known={"jena"})["ideas"]["total"] == 0
+    assert queries.summary(reported, Place("grossenhain"), known=set())["ideas"]["total"] == 1
+
+
+def test_notifications_count_for_their_triggers_municipality(uow):
+    trigger = envelope("IdeaPublished", uuid.uuid4(), municipality="grossenhain")
+    record(uow, [trigger])
+    in_batch = envelope("IdeaPublished", uuid.uuid4())  # gera, in the same batch as its notification
+    record(uow, [
+        envelope("NotificationSent", uuid.uuid4(), trigger_event_id=trigger["id"]),  # older: no municipality
+        envelope("NotificationFailed", uuid.uuid4(), trigger_event_id=in_batch["id"]), in_batch,
+        envelope("NotificationSent", uuid.uuid4(), channel="webhook", municipality="gera"),  # newer: its own
+        envelope("NotificationSent", uuid.uuid4(), trigger_event_id="unknown"),  # trigger not logged
+    ])
+    notifications = {place: queries.summary(uow, Place(place))["notifications"]
+                     for place in ("gera", "grossenhain", None)}
+    assert notifications == {
+        "gera": {"sent": {"webhook": 1}, "failed": {"email": 1}},
+        "grossenhain": {"sent": {"email": 1}, "failed": {}},
+        None: {"sent": {"email": 2, "webhook": 1}, "failed": {"email": 1}}}
+    before = projections(uow.fake_repo)
+    recording.rebuild(uow)  # the log kept the municipality it was applied with
+    assert projections(uow.fake_repo) == before
+
+
+def test_a_rebuild_places_a_notification_whose_trigger_came_after_it(uow):
+    trigger = envelope("IdeaPublished", uuid.uuid4(), municipality="grossenhain")
+    record(uow, [envelope("NotificationSent", uuid.uuid4(), trigger_event_id=trigger["id"])])
+    record(uow, [trigger])
+    assert queries.summary(uow, Place("grossenhain"))["notifications"]["sent"] == {}  # applied before its trigger
+    recording.rebuild(uow)
+    assert queries.summary(uow, Place("grossenhain"))["notifications"]["sent"] == {"email": 1}
+    assert queries.summary(uow, Place())["notifications"]["sent"] == {"email": 1}
 
 
 def test_the_summary_of_nothing(uow):
@@ -231,11 +275,28 @@ def test_rankings_list_public_ideas_by_support(reported):
     record(reported, [envelope("VoteCast", SUBMITTED, total=5),  # not public: left out
                       envelope("VoteCast", unseen, total=1, field="umwelt")])
     ranking = queries.rankings(reported, Rankings())
-    assert [(r["idea_id"], r["support"]) for r in ranking][:1] == [(PILOT, 2)]
+    assert [(r["rank"], r["idea_id"], r["support"]) for r in ranking][:1] == [(1, PILOT, 2)]
     assert {r["idea_id"] for r in ranking} == {PILOT, OTHER, unseen}
     assert [r["idea_id"] for r in queries.rankings(reported, Rankings(limit=1))] == [PILOT]
     assert [r["idea_id"] for r in queries.rankings(reported, Rankings(field_of_action="umwelt"))] == [unseen]
-    assert queries.rankings(reported, Rankings(round_id=uuid.uuid4())) == []
+    # public ideas without votes (in this round) are listed with 0
+    assert {(r["idea_id"], r["support"]) for r in queries.rankings(reported, Rankings(round_id=uuid.uuid4()))} == {
+        (PILOT, 0), (OTHER, 0)}
+
+
+def test_ranking_ties_go_to_the_earlier_publication_then_the_lower_id(uow):
+    """shared.domain.RANKING, as voting ranks."""
+    first, second, unseen = uuid.uuid4(), uuid.uuid4(), uuid.UUID(int=0)  # unseen: the lowest id of all
+    low, high = sorted([uuid.uuid4(), uuid.uuid4()])
+    record(uow, [envelope("IdeaPublished", second, T0 + timedelta(hours=2)),
+                 envelope("IdeaPublished", first, T0 + timedelta(hours=1)),
+                 envelope("IdeaPublished", high, T0 + timedelta(hours=3)),
+                 envelope("IdeaPublished", low, T0 + timedelta(hours=3)),
+                 envelope("VoteCast", first, total=1), envelope("VoteCast", second, total=1),
+                 envelope("VoteCast", unseen, total=1)])
+    ranking = queries.rankings(uow, Rankings())
+    assert [(r["rank"], r["idea_id"], r["support"]) for r in ranking] == [
+        (1, first, 1), (2, second, 1), (3, unseen, 1), (4, low, 0), (5, high, 0)]
 
 
 def test_a_timeseries_is_zero_filled_and_grouped(reported):
@@ -373,8 +434,9 @@ def test_the_rebuild_command_and_its_progress_bar():
 def test_an_ideas_page_tells_its_story_without_single_votes(reported):
     page = queries.idea_page(reported, IdeaPage(PILOT))
     assert page["idea"]["status"] == "pilot" and page["idea"]["support"] == 2
-    assert [step["step"] for step in page["story"]] == ["submitted", "published", "status", "decision"]
-    decision = page["story"][-1]
+    assert [step["step"] for step in page["story"]] == ["submitted", "published", "status", "decision",
+                                                        "competition_shortlist", "sponsor", "integrated"]
+    decision = page["story"][3]
     assert (decision["decision"], decision["yes"], decision["no"], decision["abstain"]) == ("approved", 7, 2, 1)
     assert [m["state"] for m in page["milestones"]] == ["reached"]
 

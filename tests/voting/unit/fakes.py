@@ -5,8 +5,11 @@ them on an exception). Every read returns fresh dicts, as a cursor does, so a us
 change stored state by mutating what it read. Locks do nothing here: there is one caller.
 """
 import copy
+from datetime import datetime, timezone
 
 from services.voting.domain import OPEN
+
+EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
 
 
 class FakeVotingRepository:
@@ -30,6 +33,8 @@ class FakeVotingRepository:
             return
         if stored["status_at"] < idea["status_at"]:
             stored["status"] = idea["status"]
+        stored["published_at"] = min((t for t in (stored["published_at"], idea["published_at"]) if t is not None),
+                                     default=None)
         stored["status_at"] = max(stored["status_at"], idea["status_at"])
         if idea["title"] is not None:
             stored["title"] = idea["title"]
@@ -69,8 +74,8 @@ class FakeVotingRepository:
     def ranking(self, municipality, field, statuses, limit):
         ideas = [i for i in self.ideas.values() if i["municipality"] == municipality
                  and (field is None or i["field_of_action"] == field) and i["status"] in statuses]
-        # total DESC, total_since ASC NULLS LAST, id
-        ideas.sort(key=lambda i: (-i["total"], i["total_since"] is None, i["total_since"] or 0, i["id"]))
+        # total DESC, published_at ASC NULLS LAST, id
+        ideas.sort(key=lambda i: (-i["total"], i["published_at"] is None, i["published_at"] or EARLIEST, i["id"]))
         return [dict(i) for i in ideas[:limit]]
 
     def threshold_of(self, municipality, default_threshold):

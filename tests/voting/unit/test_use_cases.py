@@ -48,8 +48,9 @@ def idea(uow):
     """announce(status=..., ...) -> idea id: an idea as the ideas service's events made it known."""
     def announce(status="published", municipality="gera", field="energie", title="Offene Messdaten"):
         idea_id = uuid.uuid4()
+        published_at = uow.now() - timedelta(seconds=1)
         use_cases.track_idea(uow, TrackIdea(str(uuid.uuid4()), "IdeaPublished", idea_id, municipality, field, title,
-                                            status, uow.now() - timedelta(seconds=1)))
+                                            status, published_at, published_at))
         return idea_id
     return announce
 
@@ -87,9 +88,9 @@ def test_the_fake_repository_has_the_sql_repositorys_methods():
 
 # --- ideas from the ideas service -----------------------------------------------------------
 
-def track(uow, idea_id, status, at, event_type="IdeaStatusChanged", title=None, event_id=None):
+def track(uow, idea_id, status, at, event_type="IdeaStatusChanged", title=None, event_id=None, published_at=None):
     return use_cases.track_idea(uow, TrackIdea(event_id or str(uuid.uuid4()), event_type, idea_id, "gera",
-                                               "energie", title, status, at))
+                                               "energie", title, status, at, published_at))
 
 
 def test_a_published_idea_becomes_votable_with_an_empty_ledger(uow, repo, clock):
@@ -163,23 +164,38 @@ def test_an_ideas_service_that_does_not_answer_stops_the_threshold_change(uow, r
     assert repo.thresholds == {}
 
 
-def test_rankings_order_by_total_then_who_got_there_first_and_list_only_public_ideas(uow, idea, round_, clock):
-    first, second, third = idea(), idea(), idea(field="umwelt")
+def test_rankings_order_by_total_then_the_earlier_publication_and_list_only_public_ideas(uow, idea, round_, clock):
+    """shared.domain.RANKING, as reporting ranks."""
+    first, early = idea(), idea()
+    clock.advance(seconds=1)
+    published_together = [idea(), idea(field="umwelt")]
+    late, twin = sorted(published_together)  # published at the same time: the lower id first
     pilot, hidden, rejected = idea(status="pilot"), idea(status="submitted"), idea(status="rejected")
     idea(municipality="grossenhain")
     round_()
-    cast(uow, second, "x")
+    cast(uow, twin, "y")
+    cast(uow, late, "x")  # reached its total before `early`, published after it
     clock.advance(seconds=1)
     cast(uow, first, "x")
     cast(uow, first, "y")
-    clock.advance(seconds=1)
-    cast(uow, third, "y")
+    cast(uow, early, "z")
     ranking = use_cases.rankings(uow, Rankings("gera", None, 50))
-    assert [(r["id"], r["total"], r["rank"]) for r in ranking[:3]] == [(first, 2, 1), (second, 1, 2), (third, 1, 3)]
-    assert [r["id"] for r in ranking[3:]] == [pilot]  # no votes, still ranked; never hidden or rejected ones
+    assert [(r["id"], r["total"], r["rank"]) for r in ranking[:4]] == [
+        (first, 2, 1), (early, 1, 2), (late, 1, 3), (twin, 1, 4)]
+    assert [r["id"] for r in ranking[4:]] == [pilot]  # no votes, still ranked; never hidden or rejected ones
     assert hidden not in {r["id"] for r in ranking} and rejected not in {r["id"] for r in ranking}
-    assert [r["id"] for r in use_cases.rankings(uow, Rankings("gera", "umwelt", 50))] == [third]
+    assert [r["id"] for r in use_cases.rankings(uow, Rankings("gera", "umwelt", 50))] == [published_together[1]]
     assert [r["rank"] for r in use_cases.rankings(uow, Rankings("gera", None, 2))] == [1, 2]
+
+
+def test_the_first_publication_is_kept_whatever_order_events_arrive_in(uow, repo, clock):
+    idea_id = uuid.uuid4()
+    track(uow, idea_id, "shortlisted", clock.now)  # a status change before the publication arrived
+    assert repo.ideas[idea_id]["published_at"] is None
+    track(uow, idea_id, "published", clock.now - timedelta(hours=1), "IdeaPublished",
+          published_at=clock.now - timedelta(hours=1))
+    assert repo.ideas[idea_id]["published_at"] == clock.now - timedelta(hours=1)
+    assert repo.ideas[idea_id]["status"] == "shortlisted"
 
 
 # --- rounds ---------------------------------------------------------------------------------
@@ -322,11 +338,16 @@ def test_withdrawing_lowers_the_total_frees_the_budget_and_is_chained(uow, repo,
     assert use_cases.verify_ledger(uow) == (1, [])
 
 
-def test_withdrawing_nothing_changes_nothing(uow, repo, idea, round_):
+def test_withdrawing_a_vote_that_is_not_there_is_not_found_and_changes_nothing(uow, repo, idea, round_):
     idea_id = idea()
     round_()
-    assert withdraw(uow, idea_id) == {"idea_id": idea_id, "round_id": None, "total": 0, "supported": False}
+    assert "vote" in refused(NotFound, withdraw, uow, idea_id).message  # never cast
     assert uow.events == [] and idea_id not in repo.ledger
+    cast(uow, idea_id)
+    withdraw(uow, idea_id)
+    before = (repo.ledger[idea_id], len(uow.events))
+    assert "vote" in refused(NotFound, withdraw, uow, idea_id).message  # withdrawn already
+    assert (repo.ledger[idea_id], len(uow.events)) == before
 
 
 def test_no_withdrawal_once_the_round_closed(uow, repo, idea, round_, clock):

@@ -1,0 +1,1 @@
+"""Citizens' surveys: the aggregate results (question, answer, count) staff import for a municipality and period."""
