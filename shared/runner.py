@@ -19,6 +19,7 @@ import traceback  # noqa: E402
 import eventlet  # noqa: E402
 import greenlet  # noqa: E402
 from eventlet import patcher  # noqa: E402
+from eventlet.event import Event  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 
 from shared import config, identities, logs, registry  # noqa: E402
@@ -64,7 +65,7 @@ def run(service):
     runner = ServiceRunner(settings.nameko_config())
     runner.add_service(registry.spec(service).load_class())
 
-    stopping = []
+    stopping, started = [], Event()
 
     def stop(signum, frame):
         if stopping:
@@ -74,6 +75,9 @@ def run(service):
         start_watchdog(service)
 
         def stop_or_kill():
+            # A signal during start (a pod stopped at once, a quick Ctrl-C) waits for the start to end:
+            # nameko's stop racing its own start can hang with the HTTP server still accepting.
+            started.wait()
             with eventlet.Timeout(STOP_TIMEOUT, False):
                 runner.stop()
                 return
@@ -85,6 +89,7 @@ def run(service):
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     runner.start()
+    started.send(True)
     log.info("%s started; HTTP on %s", service, settings.http_address)
     # Wake the hub regularly so a signal is acted on at once, even with no I/O pending; ends when
     # the containers stop (after a signal) or die (a crash, re-raised here: non-zero exit).
