@@ -1,4 +1,5 @@
-"""SIGTERM in the middle of sending: the service stops within 5 s and every mail sent is recorded."""
+"""SIGTERM in the middle of sending: the service stops by itself within its 5 s budget and every mail
+sent is recorded."""
 import json
 import os
 
@@ -6,7 +7,7 @@ import psycopg2
 import pytest
 
 from tests.conftest import SLOT
-from tests.fixtures import fresh_database, other_database, sigterm_when
+from tests.fixtures import assert_stopped_gracefully, fresh_database, other_database, sigterm_when
 
 pytestmark = pytest.mark.integration
 
@@ -47,8 +48,7 @@ def test_sigterm_while_sending_stops_within_five_seconds_and_loses_nothing(notif
            "SMARTCITY_NOTIFICATIONS_HTTP_ADDRESS": f"127.0.0.1:{PORT}",
            "SMARTCITY_NOTIFICATIONS_DISPATCH_SLICE_SECONDS": "1"}  # a stop waits for the round's slice
     code, elapsed, stderr = sigterm_when("notifications", env, lambda: len(mailbox.messages()) >= 100)
-    assert code == 0, stderr
-    assert elapsed < 5.0, f"took {elapsed:.1f}s to stop"
+    assert_stopped_gracefully(code, elapsed, stderr)
     sent, pending = counts(owner_url)
     assert sent + pending == MAILS and pending > 0  # stopped midway
     assert len(mailbox.messages()) == sent  # every mail that left is recorded, none twice
