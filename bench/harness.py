@@ -50,9 +50,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 import psycopg2.extras
-from kombu import Connection, Queue, binding
+from kombu import Connection
 
-from shared import config, identities, provision, registry
+from shared import config, identities, provision, queues, registry
 from shared.amqp import Publisher, event_exchange
 from shared.envelope import CONTENT_TYPE, exchange_of
 from shared.events import service_of
@@ -304,9 +304,8 @@ def broker(args):
 
 
 def event_queue(name, routes):
-    """A durable queue bound to (source service, event type) routes, as shared.subscriber declares one."""
-    return Queue(name, bindings=[binding(event_exchange(exchange_of(source)), routing_key=event_type)
-                                 for source, event_type in routes], durable=True)
+    """A durable (quorum) queue bound to (source service, event type) routes, for a benchmark's own consumer."""
+    return queues.quorum(name, queues.event_bindings(routes))
 
 
 def subscriber_queues(service):
@@ -314,7 +313,8 @@ def subscriber_queues(service):
     from shared.subscriber import EventSubscriber
 
     service_class = registry.spec(service).load_class()
-    return [event_queue(entrypoint.queue_name(service_class.name, attribute), entrypoint.routes)
+    return [queues.subscription(entrypoint.queue_name(service_class.name, attribute), service_class.name,
+                                entrypoint.routes)
             for attribute, member in inspect.getmembers(service_class)
             for entrypoint in getattr(member, "nameko_entrypoints", ()) if isinstance(entrypoint, EventSubscriber)]
 

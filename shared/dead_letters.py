@@ -4,48 +4,45 @@ A message is acknowledged only after its retry copy or parked copy is confirmed 
 so a failing handler never loses it. Copies are published by the consumer's own user and keep
 who published the original (identities.PUBLISHED_BY), so a replayed forgery is refused again.
 
-Topology per subscription queue Q:
+Topology per subscription queue Q (quorum queues, arguments in shared.queues):
   Q.retry.<ms>ms  one per backoff step, TTL <ms>, dead-letters back into Q
-  <service>.dead-letter  where messages go after the last retry, or at once when malformed
+  <service>.dead-letter  where messages go after the last retry, or at once when malformed;
+                         also where the broker moves a message of Q returned unsettled more
+                         than queues.DELIVERY_LIMIT times (a poison message): it carries the
+                         broker's `x-death` instead of our headers, and is listed and replayed
+                         the same way
 """
 import json
 import time
 from dataclasses import dataclass
 
-from kombu import Connection, Queue
+from kombu import Connection
 
+from shared import queues
 from shared.envelope import CONTENT_TYPE
-from shared.identities import PUBLISHED_BY
+from shared.identities import PUBLISHED_BY, publisher_of
 
 ATTEMPTS = "x-smartcity-attempts"
 ORIGINAL_QUEUE = "x-smartcity-original-queue"
 REASON = "x-smartcity-reason"
 ERROR = "x-smartcity-error"
 PARKED_AT = "x-smartcity-parked-at"
+BROKER_REASON = "delivery-limit"  # the reason shown for a message the broker parked
+# Set by the broker on a delivered or dead-lettered message; dropped from our copies, so a replayed
+# message starts with a fresh count and history.
+_BROKER_HEADERS = ("x-death", "x-delivery-count", "x-first-death-exchange", "x-first-death-queue",
+                   "x-first-death-reason", "x-last-death-exchange", "x-last-death-queue", "x-last-death-reason")
 
-
-def dead_letter_queue(service):
-    return Queue(f"{service}.dead-letter", durable=True)
-
-
-def retry_queue(queue_name, delay_seconds):
-    ms = int(delay_seconds * 1000)
-    return Queue(
-        f"{queue_name}.retry.{ms}ms",
-        durable=True,
-        queue_arguments={
-            "x-message-ttl": ms,
-            "x-dead-letter-exchange": "",
-            "x-dead-letter-routing-key": queue_name,
-        },
-    )
+dead_letter_queue = queues.dead_letter
+retry_queue = queues.retry
 
 
 def _copy(message, headers):
+    kept = {k: v for k, v in (message.headers or {}).items() if k not in _BROKER_HEADERS}
     return dict(
         body=message.body,
         content_type=message.content_type or CONTENT_TYPE,
-        headers={**(message.headers or {}), **headers},
+        headers={**kept, **headers},
         message_id=message.properties.get("message_id"),
     )
 
@@ -81,6 +78,16 @@ class Parked:
     body: str
 
 
+def _broker_death(headers):
+    """The `x-death` entry of a message the broker dead-lettered at its delivery limit (None: we parked it).
+
+    `x-death` lists the queues a message died in, latest first; a message that went through a
+    retry queue carries an `expired` entry too."""
+    if REASON in headers:
+        return None
+    return next((death for death in headers.get("x-death") or () if death.get("reason") == "delivery_limit"), None)
+
+
 def _parked(message):
     headers = message.headers or {}
     body = message.body.decode("utf-8", "replace") if isinstance(message.body, bytes) else str(message.body)
@@ -88,6 +95,20 @@ def _parked(message):
         event_type = json.loads(body).get("type", "?")
     except (ValueError, AttributeError):
         event_type = "?"
+    death = _broker_death(headers)
+    if death is not None:
+        when = death.get("time")
+        return Parked(
+            message_id=message.properties.get("message_id") or "",
+            event_type=event_type,
+            original_queue=death.get("queue", ""),
+            reason=BROKER_REASON,
+            error=f"returned unsettled more than {queues.DELIVERY_LIMIT} times: its consumer crashed or hung"
+                  " on it (dead-lettered by the broker)",
+            attempts=int(headers.get(ATTEMPTS, 0)),
+            parked_at=when.strftime("%Y-%m-%dT%H:%M:%SZ") if hasattr(when, "strftime") else str(when or ""),
+            body=body,
+        )
     return Parked(
         message_id=message.properties.get("message_id") or "",
         event_type=event_type,
@@ -124,7 +145,9 @@ def replay(amqp_uri, service, message_id=None):
     """Send parked messages back to the queue they came from, with a fresh retry budget.
 
     Replays all of them, or only the one whose message id (the event id) is given; `amqp_uri`
-    must be the service's own (its consumers trust only their own copies' PUBLISHED_BY).
+    must be the service's own (its consumers trust only their own copies' PUBLISHED_BY). A message
+    the broker parked is the original as its publisher sent it: its copy gets PUBLISHED_BY from
+    the original's broker-verified user_id, as a retry copy does.
     Returns the Parked records that were replayed.
     """
     replayed = []
@@ -138,8 +161,10 @@ def replay(amqp_uri, service, message_id=None):
             record = _parked(message)
             if message_id and record.message_id != message_id or not record.original_queue:
                 continue
+            published_by = publisher_of(message.properties.get("user_id"), message.headers, conn.userid)
             headers = {k: v for k, v in (message.headers or {}).items()
-                       if not k.startswith("x-smartcity-") or k == PUBLISHED_BY}
+                       if not k.startswith("x-smartcity-") and k not in _BROKER_HEADERS}
+            headers[PUBLISHED_BY] = published_by or ""
             producer.publish(
                 message.body, exchange="", routing_key=record.original_queue,
                 content_type=message.content_type, content_encoding="utf-8",

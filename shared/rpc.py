@@ -9,6 +9,8 @@ Every call names its caller: `ServiceRpc` (an RpcProxy) sends the calling servic
 the request's AMQP user_id, which RabbitMQ refuses unless it is the user who logged in; `@rpc`
 puts it where the `Caller` dependency finds it, never taken from a header the caller could set.
 A request without user_id comes from an unknown caller.
+
+The request queue `rpc-<service>` is a quorum queue (shared.queues), like every durable queue here.
 """
 import eventlet
 import nameko.rpc
@@ -18,6 +20,7 @@ from nameko.exceptions import RemoteError
 from nameko.extensions import DependencyProvider
 from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy
 
+from shared import queues
 from shared.amqp import user_of_uri
 from shared.config import settings_of
 from shared.errors import BY_NAME, DomainError, InvalidInput, Unavailable
@@ -27,8 +30,20 @@ TIMEOUT_SECONDS = 5
 _CALLER = "smartcity_rpc_caller"  # worker context key; not one nameko propagates to onward calls
 
 
+class RpcConsumer(nameko.rpc.RpcConsumer):
+    """nameko's RpcConsumer on a quorum queue: nameko would declare `rpc-<service>` as a classic one."""
+
+    def setup(self):
+        if self.queue is None:
+            self.queue = queues.rpc(self.container.service_name, nameko.rpc.get_rpc_exchange(self.container.config))
+            self.queue_consumer.register_provider(self)
+            self._registered = True
+
+
 class Rpc(nameko.rpc.Rpc):
     """nameko's RPC entrypoint, keeping the request's verified user_id as the caller."""
+
+    rpc_consumer = RpcConsumer()
 
     def unpack_message_headers(self, message):
         data = super().unpack_message_headers(message)

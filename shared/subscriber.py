@@ -3,7 +3,9 @@
 Unlike nameko's event_handler (which acks a failed message away), a failure here is
 retried with backoff and then parked in the service's dead-letter queue, and a malformed
 body is parked at once. The queue follows nameko's naming, so the topology stays familiar:
-evt-<source>-<type>--<service>.<method>, bound to <source>.events with the type as key.
+evt-<source>-<type>--<service>.<method>, bound to <source>.events with the type as key. It is
+a quorum queue with a delivery limit (shared.queues): a message that keeps coming back unsettled
+(its consumer crashes on it) goes to the dead-letter queue too.
 
 `@subscribe_many(routes, label)` is the same with one queue, evt-<label>--<service>.<method>,
 bound to several (source, type) routes: for a consumer of many event types (reporting), one
@@ -16,14 +18,13 @@ is not the service owning its type, or whose `source` is not that service, is pa
 import logging
 from functools import partial
 
-from kombu import Exchange, Queue, binding
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer, QueueConsumer
 
-from shared import dead_letters, identities, metrics
+from shared import dead_letters, identities, metrics, queues
 from shared.amqp import Publisher
 from shared.config import settings_of
-from shared.envelope import EventError, exchange_of, parse_event
+from shared.envelope import EventError, parse_event
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +61,7 @@ class EventSubscriber(Consumer):
         self.service = self.container.service_name
         self.retry_delays = settings.retry_delays
         self.publisher = Publisher(settings.amqp_uri)
-        # passive: another service's exchange may be bound to, not declared (shared.provision makes them)
-        bindings = [binding(Exchange(exchange_of(source), type="topic", passive=True), routing_key=event_type)
-                    for source, event_type in self.routes]
-        self.queue = Queue(self.queue_name(self.service, self.method_name), bindings=bindings, durable=True)
+        self.queue = queues.subscription(self.queue_name(self.service, self.method_name), self.service, self.routes)
         super().setup()
 
     def stop(self):

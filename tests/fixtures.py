@@ -13,7 +13,7 @@ import requests
 from kombu import Connection, Exchange, Queue
 from nameko.containers import ServiceContainer
 
-from shared import config, identities, provision
+from shared import config, identities, provision, queues
 from shared.auth import mint
 from shared.envelope import CONTENT_TYPE, exchange_of, make_event
 from shared.migrate import migrate
@@ -163,7 +163,7 @@ def started_container(service_cls, settings, amqp_uri):
 
 def purge_dead_letters(conn, service_name):
     channel = conn.channel()
-    Queue(f"{service_name}.dead-letter", durable=True)(channel).declare()
+    queues.dead_letter(service_name)(channel).declare()
     channel.queue_purge(f"{service_name}.dead-letter")
     channel.close()
 
