@@ -6,6 +6,7 @@
   smartcity dlq list SERVICE               show parked (dead-lettered) messages
   smartcity dlq replay SERVICE [--id ID]   send parked messages back to their queue
   smartcity replay SERVICE [--type T ...]  publish a service's past events again (for a new subscriber)
+  smartcity queues upgrade [--dry-run]     rebuild queues declared by an older release as quorum queues
   smartcity contract [--write]             check (or regenerate) docs/events from the code
 
 and every command a service adds (its ServiceSpec's `cli` module), for example
@@ -108,6 +109,27 @@ def _replay(args):
     return 0
 
 
+def _queues(args):
+    from shared import queue_upgrade, queues
+
+    failed = False
+    for service in args.services or registry.services():
+        settings = config.load(service)  # as its own user: moved copies keep their publisher (PUBLISHED_BY)
+        outcomes = queue_upgrade.upgrade(settings.amqp_uri, service, queues.of_service(service, settings.retry_delays),
+                                         dry_run=args.dry_run)
+        quiet = ("up to date", "absent")
+        for outcome in outcomes:
+            if outcome.action not in quiet:
+                print(f"{service}: {outcome.line()}")
+        counts = {action: sum(outcome.action == action for outcome in outcomes) for action in quiet}
+        print(f"{service}: {counts['up to date']} queue(s) up to date, {counts['absent']} not declared yet"
+              " (the service declares them when it needs them)")
+        failed |= any(outcome.action == "in use" for outcome in outcomes)
+    if failed:
+        print("some queues have consumers: stop every service, then run this again", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def _contract(args):
     from shared import contract
 
@@ -156,6 +178,14 @@ def main(argv=None):
     p.add_argument("service", choices=list(registry.services()))
     p.add_argument("--type", action="append", metavar="EVENT_TYPE", help="only these types (repeatable)")
     p.set_defaults(func=_replay)
+
+    p = sub.add_parser("queues", help="the services' queues")
+    p = p.add_subparsers(dest="action", required=True).add_parser(
+        "upgrade", help="rebuild queues an older release declared (classic) as quorum queues; services stopped")
+    p.add_argument("services", nargs="*", metavar="SERVICE", help=f"any of {', '.join(registry.services())}"
+                   " (default: all)")
+    p.add_argument("--dry-run", action="store_true", help="only say what would change")
+    p.set_defaults(func=_queues)
 
     p = sub.add_parser("contract", help="check docs/events against the code, or --write it")
     p.add_argument("--write", action="store_true")

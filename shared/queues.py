@@ -100,8 +100,8 @@ def rpc(service, exchange):
 
 
 def of_service(service, retry_delays):
-    """Every durable queue `service` declares, as it declares them: its subscriptions, their retry
-    queues (one per delay of `retry_delays`), its dead-letter queue, its RPC queue when it has one.
+    """Every durable queue `service` declares, as it declares them: its dead-letter queue, its
+    subscriptions, their retry queues (one per delay of `retry_delays`), its RPC queue when it has one.
     Imports the service's class (for its entrypoints)."""
     from shared import registry
     from shared.identities import RPC_EXCHANGE
@@ -111,13 +111,12 @@ def of_service(service, retry_delays):
     service_class = registry.spec(service).load_class()
     entrypoints = [(attribute, entrypoint) for attribute in sorted(dir(service_class))
                    for entrypoint in getattr(getattr(service_class, attribute), "nameko_entrypoints", ())]
-    found = []
+    found = [dead_letter(service)]  # first: a subscription queue declares it (and dead-letters into it)
     for attribute, entrypoint in entrypoints:
         if isinstance(entrypoint, EventSubscriber):
             name = entrypoint.queue_name(service, attribute)
             found.append(subscription(name, service, entrypoint.routes))
             found += [retry(name, delay) for delay in retry_delays]
-    found.append(dead_letter(service))
     if any(isinstance(entrypoint, Rpc) for _, entrypoint in entrypoints):
         found.append(rpc(service, Exchange(RPC_EXCHANGE, type="topic", passive=True)))
     return found
