@@ -27,6 +27,23 @@ wait_for() {  # name host port seconds
   return 1
 }
 
+classic_durable_queues() {  # vhost: names of its durable classic queues, except nameko's RPC reply queues
+  rabbitmqctl -q list_queues -p "$1" --no-table-headers name type durable 2>/dev/null |
+    awk -F '\t' '$2 == "classic" && $3 == "true" && $1 !~ /^rpc\.reply-/ { print $1 }'
+}
+
+# The names of the queues the services declare (shared/queues.py): subscriptions and their retry
+# queues, dead-letter queues, RPC request queues.
+SERVICE_QUEUES='^(evt-.+--.+|[a-z0-9_-]+\.dead-letter|rpc-[a-z0-9_-]+)$'
+
+run_vhost_of() {  # amqp URI: its vhost ("/" when it names none), percent-decoded
+  local path=${1#*://}
+  path=${path#*/}
+  path=${path%%\?*}
+  [[ $1 == *://*/* && -n $path ]] || { echo /; return; }
+  printf '%b\n' "${path//%/\\x}"
+}
+
 is_local() { [[ $1 == 127.0.0.1 || $1 == localhost || $1 == ::1 ]]; }
 
 can_apt() { [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; }
@@ -143,4 +160,25 @@ if is_local "$AMQP_HOST" && command -v rabbitmqctl >/dev/null; then
         say "created RabbitMQ vhost $vhost"
     fi
   done
+
+  # The services declare quorum queues (shared/queues.py); an older checkout left classic ones under the
+  # same names, which the broker refuses to redeclare (PRECONDITION_FAILED). In this slot's test and
+  # benchmark vhosts they only hold leftovers of earlier runs: deleted. nameko's RPC reply queues
+  # (rpc.reply-…) stay classic by design and expire on their own.
+  for vhost in "smartcity_test$suffix" "smartcity_pod_test$suffix" "smartcity_bench$suffix"; do
+    grep -qx "$vhost" <<<"$existing" || continue
+    stale=$(classic_durable_queues "$vhost")
+    [[ -n $stale ]] || continue
+    say "deleting $(wc -l <<<"$stale") classic queue(s) an older checkout left in vhost $vhost"
+    while IFS= read -r queue; do
+      rabbitmqctl -q delete_queue -p "$vhost" "$queue" </dev/null >/dev/null 2>&1 || say "could not delete $queue in $vhost"
+    done <<<"$stale"
+  done
+
+  # `make run`'s vhost holds real messages: never deleted, the upgrade moves them.
+  run_vhost=$(run_vhost_of "${SMARTCITY_AMQP_URI:-amqp://guest:guest@127.0.0.1:5672/}")
+  if grep -qx -- "$run_vhost" <<<"$existing" && [[ -n $(classic_durable_queues "$run_vhost" | grep -E "$SERVICE_QUEUES") ]]; then
+    say "vhost $run_vhost has classic queues of an older release; the services now declare quorum queues."
+    say "With the services stopped, run: .venv/bin/smartcity queues upgrade   (README: Upgrading to quorum queues)"
+  fi
 fi
