@@ -8,7 +8,8 @@ def subscribe(amqp_uri, queue_name, routes, handle, max_messages=None, idle_time
     """Call `handle(event)` for each event of `routes`, a list of (exchange, routing key) pairs.
 
     Log in as your own read-only user `sub-<name>`; your queue must be named `sub-<name>.<anything>`.
-    It is durable, so events published while this subscriber is down wait for it. A message is
+    It is a quorum queue: durable and replicated across the broker's nodes, so events published while
+    this subscriber is down wait for it, even through the loss of a broker node. A message is
     acknowledged only after `handle` returns; if it raises, the broker delivers it again. Delivery is
     at-least-once: deduplicate on event["id"]. Only the owner of `<service>.events`, the broker user
     `<service>`, may publish there, and the broker vouches for the publisher's `user_id`: anything
@@ -16,7 +17,7 @@ def subscribe(amqp_uri, queue_name, routes, handle, max_messages=None, idle_time
     """
     # passive: the exchanges exist already, and a subscriber may bind to them, not declare them
     bindings = [binding(Exchange(exchange, type="topic", passive=True), routing_key=key) for exchange, key in routes]
-    queue = Queue(queue_name, bindings=bindings, durable=True)
+    queue = Queue(queue_name, bindings=bindings, durable=True, queue_arguments={"x-queue-type": "quorum"})
     received = 0
 
     def on_message(message):
