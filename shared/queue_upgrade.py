@@ -170,8 +170,8 @@ def upgrade_queue(conn, service, queue, dry_run=False):
 
 
 def upgrade(amqp_uri, service, declared, dry_run=False):
-    """Upgrade each queue of `declared` (shared.queues.of_service: dead-letter queue first, as the others
-    name it) on the vhost of `amqp_uri`, logged in as that URI's user."""
+    """Upgrade each queue of `declared`, in that order (shared.queues.of_service gives the right one), on
+    the vhost of `amqp_uri`, logged in as that URI's user."""
     with Connection(amqp_uri, connect_timeout=5) as conn:
         conn.ensure_connection(max_retries=1)
         return [upgrade_queue(conn, service, queue, dry_run) for queue in declared]

@@ -101,7 +101,7 @@ def rpc(service, exchange):
 
 def of_service(service, retry_delays):
     """Every durable queue `service` declares, as it declares them: its dead-letter queue, its
-    subscriptions, their retry queues (one per delay of `retry_delays`), its RPC queue when it has one.
+    subscriptions and their retry queues (one per delay of `retry_delays`), its RPC queue when it has one.
     Imports the service's class (for its entrypoints)."""
     from shared import registry
     from shared.identities import RPC_EXCHANGE
@@ -111,12 +111,16 @@ def of_service(service, retry_delays):
     service_class = registry.spec(service).load_class()
     entrypoints = [(attribute, entrypoint) for attribute in sorted(dir(service_class))
                    for entrypoint in getattr(getattr(service_class, attribute), "nameko_entrypoints", ())]
-    found = [dead_letter(service)]  # first: a subscription queue declares it (and dead-letters into it)
+    # In the order an upgrade (shared.queue_upgrade) rebuilds them: the dead-letter queue before the
+    # subscriptions that declare and dead-letter into it, the retry queues before the subscription
+    # they hand messages back to (a quorum retry queue holds a message back while its target is
+    # rebuilt; a classic one would drop it).
+    found = [dead_letter(service)]
     for attribute, entrypoint in entrypoints:
         if isinstance(entrypoint, EventSubscriber):
             name = entrypoint.queue_name(service, attribute)
-            found.append(subscription(name, service, entrypoint.routes))
             found += [retry(name, delay) for delay in retry_delays]
+            found.append(subscription(name, service, entrypoint.routes))
     if any(isinstance(entrypoint, Rpc) for _, entrypoint in entrypoints):
         found.append(rpc(service, Exchange(RPC_EXCHANGE, type="topic", passive=True)))
     return found

@@ -132,10 +132,10 @@ SUBSCRIPTION = "evt-upgradetest--ideas.on_decision"
 
 
 def new_queues():
-    """What the code declares now: a subscription, one of its retry queues, a queue like a dead-letter queue."""
-    return [queues.quorum("evt-upgradetest--ideas.parked"),
-            queues.subscription(SUBSCRIPTION, "ideas", [("voting", "PilotApproved"), ("voting", "PilotRejected")]),
-            queues.retry(SUBSCRIPTION, 60)]
+    """What the code declares now, in the order of shared.queues.of_service: a queue like a dead-letter
+    queue, a retry queue, its subscription."""
+    return [queues.quorum("evt-upgradetest--ideas.parked"), queues.retry(SUBSCRIPTION, 60),
+            queues.subscription(SUBSCRIPTION, "ideas", [("voting", "PilotApproved"), ("voting", "PilotRejected")])]
 
 
 def declare_old_release(amqp):
@@ -188,13 +188,13 @@ def test_upgrade_turns_classic_queues_into_quorum_queues_with_their_messages_and
     declare_old_release(amqp)
     try:
         sent = {"evt-upgradetest--ideas.parked": [publish(amqp_uri, "evt-upgradetest--ideas.parked")],
-                SUBSCRIPTION: [publish(amqp_uri), publish(amqp_uri, event_type="PilotRejected"), publish(amqp_uri)],
-                f"{SUBSCRIPTION}.retry.60000ms": [publish(amqp_uri, f"{SUBSCRIPTION}.retry.60000ms")]}
+                f"{SUBSCRIPTION}.retry.60000ms": [publish(amqp_uri, f"{SUBSCRIPTION}.retry.60000ms")],
+                SUBSCRIPTION: [publish(amqp_uri), publish(amqp_uri, event_type="PilotRejected"), publish(amqp_uri)]}
         assert {name: listed(amqp_uri)[name][0] for name in sent} == dict.fromkeys(sent, "classic")
 
         dry = queue_upgrade.upgrade(ideas_uri, "ideas", new_queues(), dry_run=True)
         assert [o.action for o in dry] == ["would upgrade"] * 3
-        assert "arguments differ" in dry[1].detail and "3 message(s) waiting" in dry[1].detail
+        assert "arguments differ" in dry[2].detail and "3 message(s) waiting" in dry[2].detail
         assert {name: listed(amqp_uri)[name][0] for name in sent} == dict.fromkeys(sent, "classic")
 
         done = queue_upgrade.upgrade(ideas_uri, "ideas", new_queues())
@@ -222,7 +222,7 @@ def test_upgrade_carries_on_after_a_run_that_stopped_midway(amqp, amqp_uri):
     declare_old_release(amqp)
     try:
         sent = sorted([publish(amqp_uri), publish(amqp_uri)])
-        subscription = new_queues()[1]
+        subscription = new_queues()[2]
         temp = queues.quorum(queue_upgrade.temp_name("ideas", SUBSCRIPTION), subscription.bindings)
         with Connection(ideas_uri) as conn:  # the first run stopped after emptying and deleting the old queue
             queue_upgrade._declare(conn, temp)
