@@ -171,13 +171,16 @@ if is_local "$AMQP_HOST" && command -v rabbitmqctl >/dev/null; then
     [[ -n $stale ]] || continue
     say "deleting $(wc -l <<<"$stale") classic queue(s) an older checkout left in vhost $vhost"
     while IFS= read -r queue; do
-      rabbitmqctl -q delete_queue -p "$vhost" "$queue" </dev/null >/dev/null 2>&1 || say "could not delete $queue in $vhost"
+      # </dev/null: rabbitmqctl would read the rest of the list from stdin
+      rabbitmqctl -q delete_queue -p "$vhost" "$queue" </dev/null >/dev/null 2>&1 ||
+        say "could not delete $queue in $vhost"
     done <<<"$stale"
   done
 
   # `make run`'s vhost holds real messages: never deleted, the upgrade moves them.
   run_vhost=$(run_vhost_of "${SMARTCITY_AMQP_URI:-amqp://guest:guest@127.0.0.1:5672/}")
-  if grep -qx -- "$run_vhost" <<<"$existing" && [[ -n $(classic_durable_queues "$run_vhost" | grep -E "$SERVICE_QUEUES") ]]; then
+  if grep -qx -- "$run_vhost" <<<"$existing" &&
+    [[ -n $(classic_durable_queues "$run_vhost" | grep -E "$SERVICE_QUEUES") ]]; then
     say "vhost $run_vhost has classic queues of an older release; the services now declare quorum queues."
     say "With the services stopped, run: .venv/bin/smartcity queues upgrade   (README: Upgrading to quorum queues)"
   fi

@@ -24,8 +24,9 @@ def listed(amqp_uri):
     """{queue name: (type, durable, {argument: value})} of the test vhost, as the broker reports them."""
     if shutil.which("rabbitmqctl") is None:
         pytest.skip("rabbitmqctl reads queue types and arguments of the local broker")
-    result = subprocess.run(["rabbitmqctl", "-q", "list_queues", "-p", vhost_of(amqp_uri), "name", "type", "durable",
-                             "arguments", "--formatter", "json"], capture_output=True, text=True, timeout=60, check=True)
+    command = ["rabbitmqctl", "-q", "list_queues", "-p", vhost_of(amqp_uri), "name", "type", "durable", "arguments",
+               "--formatter", "json"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
     return {row["name"]: (row["type"], row["durable"], {name: value for name, _, value in row["arguments"]})
             for row in json.loads(result.stdout or "[]")}
 
