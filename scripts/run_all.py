@@ -3,7 +3,8 @@
 Creates the broker users and database roles (shared.provision), applies migrations as each
 database's owner, starts each service as its own process under its own identities (as in
 production), waits until each is ready, loads the demo data once, prints URLs and a development
-token per role.
+token per role. Then it supervises them: a service that exits (a crash, SIGKILL) is started again
+after 1 s, the pause doubling up to 30 s while it keeps crashing; Ctrl-C or SIGTERM stops them all.
 """
 import importlib
 import json
@@ -33,6 +34,64 @@ MAILDIR, SMTP_PORT, MAIL_PAGE_PORT = ROOT / "var" / "mail", 1025, 8025
 EMITTERS = {service_of(event_type) for event_type in CATALOGUE}
 # The outside subscriber of the README's example (docs/examples/subscribe.py): a read-only user.
 EXAMPLE_SUBSCRIBER = "city-portal"
+
+
+class Supervisor:
+    """Child processes kept running: one that exits is started again, after a pause that doubles (from
+    `first_delay` up to `max_delay`) while it keeps exiting within `stable_after` seconds of its start."""
+
+    def __init__(self, commands, *, env=None, cwd=None, say=print, first_delay=1.0, max_delay=30.0,
+                 stable_after=30.0, clock=time.monotonic):
+        self.commands = dict(commands)  # {name: argv}
+        self.env, self.cwd, self.say, self.clock = env, cwd, say, clock
+        self.first_delay, self.max_delay, self.stable_after = first_delay, max_delay, stable_after
+        self.processes, self.restarts = {}, {}
+        self._started_at, self._delay, self._restart_at = {}, {}, {}
+        self.stopping = False
+
+    def start_all(self):
+        for name in self.commands:
+            self._start(name)
+        return self.processes
+
+    def _start(self, name):
+        self.processes[name] = subprocess.Popen(self.commands[name], env=self.env, cwd=self.cwd)
+        self._started_at[name] = self.clock()
+
+    def check(self):
+        """One round: note who exited (and when it comes back), start again whoever is due."""
+        now = self.clock()
+        for name, process in list(self.processes.items()):
+            if self.stopping:
+                return
+            if name in self._restart_at:
+                if now >= self._restart_at[name]:
+                    del self._restart_at[name]
+                    self.restarts[name] = self.restarts.get(name, 0) + 1
+                    self._start(name)
+                continue
+            code = process.poll()
+            if code is None:
+                continue
+            crashed_soon = now - self._started_at[name] < self.stable_after and name in self._delay
+            delay = min(self._delay[name] * 2, self.max_delay) if crashed_soon else self.first_delay
+            self._delay[name] = delay
+            self._restart_at[name] = now + delay
+            self.say(f"{name} exited with {code}; restarting in {delay:g} s")
+
+    def stop_all(self, timeout=10.0):
+        """SIGTERM every process, wait up to `timeout` s for each, SIGKILL whoever is still there."""
+        self.stopping = True
+        self._restart_at.clear()
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def url_of(service):
@@ -108,19 +167,19 @@ def main():
     joined = [name for name in SERVICES if "0001" in " ".join(migrate(
         name, settings[name].migration_database_url, identities.user_of(settings[name].database_url)))]
     env = dict(os.environ)  # logs: JSON lines (SMARTCITY_LOG_FORMAT=text for plain ones)
-    processes = {name: subprocess.Popen([sys.executable, "-m", "shared.runner", name], env=env, cwd=ROOT)
-                 for name in SERVICES}
+    supervisor = Supervisor({name: [sys.executable, "-m", "shared.runner", name] for name in SERVICES},
+                            env=env, cwd=ROOT, say=lambda line: print(line, flush=True))
+    processes = supervisor.start_all()
     sink = smtp_sink.start(MAILDIR, SMTP_PORT, MAIL_PAGE_PORT)
 
     def shutdown():
-        for process in [*processes.values(), sink]:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in [*processes.values(), sink]:
+        supervisor.stop_all()
+        if sink.poll() is None:
+            sink.send_signal(signal.SIGTERM)
             try:
-                process.wait(timeout=10)
+                sink.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                process.kill()
+                sink.kill()
         print("\nall services stopped")
 
     def stop(*_):
@@ -148,7 +207,7 @@ def main():
         for path, what in registry.spec(name).start_paths:
             print(f"  {'':<14} {base}{path}   ({what})")
     print(f"  mail sink      http://127.0.0.1:{MAIL_PAGE_PORT}/   (SMTP 127.0.0.1:{SMTP_PORT}; files in {MAILDIR})")
-    subscriber, broker = identities.subscriber_user(EXAMPLE_SUBSCRIBER), urlsplit(amqp_uri)
+    subscriber, broker = identities.subscriber_user(EXAMPLE_SUBSCRIBER), urlsplit(identities.nodes(amqp_uri)[0])
     print(f"\n  RabbitMQ       {broker.hostname}:{broker.port or 5672} vhost {provision.vhost_of(amqp_uri)}"
           "  exchanges: " + ", ".join(f"{name}.events" for name in SERVICES if name in EMITTERS))
     print(f"                 every service as its own user; for the README's subscriber example: user"
@@ -157,13 +216,9 @@ def main():
     for role, token in tokens.items():
         print(f"  {role:<13} {token}")
     print(f"\nTry: curl -s '{url_of('ideas')}/api/v1/ideas?municipality=gera' | python3 -m json.tool\n")
-    while True:
-        for name, process in processes.items():
-            if process.poll() is not None:
-                print(f"{name} exited with code {process.returncode}; stopping the others")
-                shutdown()
-                sys.exit(1)
-        time.sleep(1)
+    while True:  # until Ctrl-C or SIGTERM (stop, above)
+        supervisor.check()
+        time.sleep(0.5)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,13 @@ Messages of a batch are published back to back and their confirmations awaited o
 batch costs one round trip to the broker, not one per message. Every message carries the AMQP
 `user_id` of the connection: RabbitMQ refuses it unless it is the user who logged in, so
 consumers know who published it (shared.identities).
+
+Every AMQP URI may be a list of cluster nodes, "amqp://u:p@h1:5672/v;amqp://u:p@h2:5672/v" (kombu's
+failover syntax; nameko hands its AMQP_URI to kombu as it is). A connection tries the nodes in
+turn, round-robin, from the one that worked last. Not kombu's "shuffle": it draws a node at random
+*with replacement* on every attempt, so a bounded number of attempts may never reach the one node
+that is up; round-robin tries each node once per cycle, so failover takes at most one cycle of
+connect timeouts. (To spread services over the nodes, list them in a different order per service.)
 """
 import logging
 import threading
@@ -12,9 +19,37 @@ import time
 
 from kombu import Connection, Exchange, Producer
 
+from shared import identities
+
 log = logging.getLogger(__name__)
 
 CONFIRM_TIMEOUT = 10.0
+FAILOVER = "round-robin"
+
+
+def nodes(amqp_uri):
+    """The node URIs of an AMQP URI (a list separated by `;`, or one)."""
+    return identities.nodes(amqp_uri)
+
+
+def connection(amqp_uri, **options):
+    """A kombu Connection (not yet connected) over every node of `amqp_uri`."""
+    return Connection(amqp_uri, failover_strategy=FAILOVER, **options)
+
+
+def connect(amqp_uri, cycles=1, connect_timeout=5, **options):
+    """A connected kombu Connection: each node is tried in turn, `cycles` times round, else raise.
+
+    (kombu's own `connection.channel()` gives up after two attempts: with two nodes down of three it
+    would never reach the third.)"""
+    conn = connection(amqp_uri, connect_timeout=connect_timeout, **options)
+    try:
+        conn.ensure_connection(max_retries=cycles * len(nodes(amqp_uri)) - 1, interval_start=0.2, interval_step=0.5,
+                               interval_max=2)
+    except Exception:
+        conn.release()
+        raise
+    return conn
 
 
 class NotConfirmed(Exception):
@@ -22,8 +57,8 @@ class NotConfirmed(Exception):
 
 
 def user_of_uri(amqp_uri):
-    """The broker user an AMQP URI logs in as (kombu's default `guest` when it names none)."""
-    return Connection(amqp_uri).userid
+    """The broker user an AMQP URI (its first node) logs in as (kombu's default `guest` when it names none)."""
+    return Connection(nodes(amqp_uri)[0]).userid
 
 
 def event_exchange(name):
@@ -32,14 +67,15 @@ def event_exchange(name):
 
 class Publisher:
     def __init__(self, amqp_uri):
-        self._connection = Connection(amqp_uri, connect_timeout=5, heartbeat=0)
+        self._connection = connection(amqp_uri, connect_timeout=5, heartbeat=0)
+        self._retries = max(3, 2 * len(nodes(amqp_uri)) - 1)  # every node at least twice before giving up
         self.user_id = user_of_uri(amqp_uri)
         self._lock = threading.Lock()  # green under eventlet: one batch on the channel at a time
         self._producer = None
 
     def _ensure(self):
         if self._producer is None:
-            self._connection.ensure_connection(max_retries=3, interval_start=0.2, interval_max=2)
+            self._connection.ensure_connection(max_retries=self._retries, interval_start=0.2, interval_max=2)
             channel = self._connection.channel()
             channel.confirm_select()
             channel.events["basic_ack"].add(self._on_ack)

@@ -57,6 +57,11 @@ class Settings:
     http_header_timeout: float = 10.0  # request line and headers must arrive within this
     http_read_timeout: float = 30.0  # a silent socket (and a request body) is given up after this
     pseudonym_key: str = DEV_PSEUDONYM_KEY
+    # Outages (shared.outages): a request gives up within seconds and says when to come back.
+    db_connect_timeout: float = 3.0  # a new database connection must be made within this
+    db_statement_timeout: float = 5.0  # a statement (lock waits included) is cancelled after this
+    db_pool_wait: float = 5.0  # a request waits at most this long for a free pooled connection
+    retry_after_seconds: int = 5  # the Retry-After of a 503 (a dependency out, the service stopping)
 
     def nameko_config(self):
         return {
@@ -73,7 +78,11 @@ def _own(service, name):
 
 def amqp_uri_for(service):
     """SMARTCITY_<SERVICE>_AMQP_URI; else the broker and vhost of SMARTCITY_AMQP_URI as the user
-    named after the service, with its development password."""
+    named after the service, with its development password.
+
+    Either may be a list of node URIs separated by `;` (kombu's failover syntax), every node as the
+    same user: connections try them in turn (shared.amqp).
+    """
     return _own(service, "AMQP_URI") or identities.with_credentials(
         env("AMQP_URI", DEFAULT_AMQP_URI), service, identities.local_password(service))
 
@@ -108,10 +117,14 @@ def migration_target(service):
 
 
 def _uses_local_password(url):
-    user, password = identities.user_of(url), identities.password_of(url)
-    if url.startswith("amqp") and user in (None, "guest"):
-        return True  # RabbitMQ's guest (kombu's default without a user)
-    return user is not None and password == identities.local_password(user)
+    """True when the URL (any node of an AMQP URI list) logs in with a development password."""
+    for node in identities.nodes(url):
+        user, password = identities.user_of(node), identities.password_of(node)
+        if node.startswith("amqp") and user in (None, "guest"):
+            return True  # RabbitMQ's guest (kombu's default without a user)
+        if user is not None and password == identities.local_password(user):
+            return True
+    return False
 
 
 def _local_defaults(settings):
@@ -156,12 +169,17 @@ def load(service):
         http_header_timeout=float(env("HTTP_HEADER_TIMEOUT_SECONDS", "10")),
         http_read_timeout=float(env("HTTP_READ_TIMEOUT_SECONDS", "30")),
         pseudonym_key=service_env(service, "PSEUDONYM_KEY", DEV_PSEUDONYM_KEY),
+        db_connect_timeout=float(service_env(service, "DB_CONNECT_TIMEOUT_SECONDS", "3")),
+        db_statement_timeout=float(service_env(service, "DB_STATEMENT_TIMEOUT_SECONDS", "5")),
+        db_pool_wait=float(service_env(service, "DB_POOL_WAIT_SECONDS", "5")),
+        retry_after_seconds=int(service_env(service, "RETRY_AFTER_SECONDS", "5")),
     )
-    if identities.user_of(settings.amqp_uri) != service:
-        # The broker stamps every message with its publisher; consumers accept events only from
-        # their owner, so under any other user this service's events would all be refused.
-        raise RuntimeError(f"{service} must connect to RabbitMQ as the user {service!r}, not "
-                           f"{identities.user_of(settings.amqp_uri)!r} (SMARTCITY_{service.upper()}_AMQP_URI)")
+    for node in identities.nodes(settings.amqp_uri):
+        if identities.user_of(node) != service:
+            # The broker stamps every message with its publisher; consumers accept events only from
+            # their owner, so under any other user (on any node) this service's events would be refused.
+            raise RuntimeError(f"{service} must connect to RabbitMQ as the user {service!r}, not "
+                               f"{identities.user_of(node)!r} (SMARTCITY_{service.upper()}_AMQP_URI)")
     _check_environment(settings)
     return settings
 

@@ -9,12 +9,13 @@ import logging
 import sys
 import threading
 
+import eventlet
 import psycopg2
 import psycopg2.extras
 import psycopg2.pool
 from nameko.extensions import DependencyProvider
 
-from shared import inbox, outbox
+from shared import inbox, outages, outbox
 from shared.amqp import Publisher
 from shared.config import settings_of
 from shared.unit_of_work import UnitOfWork
@@ -24,21 +25,47 @@ psycopg2.extras.register_uuid()
 
 
 class Pool:
-    """A bounded pool of connections; `transaction()` is the only way to use one."""
+    """A bounded pool of connections; `transaction()` is the only way to use one.
 
-    def __init__(self, dsn, size):
+    Connections are made when first needed, so a service starts (and answers 503, shared.outages)
+    while its database is down. With `timeouts` (a service's pool) nothing waits long: a connection
+    is made within `connect` seconds, a statement is cancelled after `statement` seconds, a request
+    waits at most `wait` seconds for a free connection, and the kernel gives up on a peer that stopped
+    answering (TCP keepalives, tcp_user_timeout). The CLI's pools (replay, rebuild) set none.
+    """
+
+    def __init__(self, dsn, size, timeouts=None):
+        options = {}
+        self._connect_timeout = self._wait = None
+        if timeouts is not None:
+            self._connect_timeout, statement, self._wait = timeouts
+            ms = int(statement * 1000)
+            # libpq's own connect_timeout does not apply to green (asynchronous) connections: see getconn.
+            options = dict(options=f"-c statement_timeout={ms} -c lock_timeout={ms}", keepalives=1,
+                           keepalives_idle=5, keepalives_interval=2, keepalives_count=2, tcp_user_timeout=ms)
         # ThreadedConnectionPool's lock is a green lock once eventlet has patched threading.
-        # minconn = maxconn: psycopg2 closes any returned connection beyond minconn, which
-        # would mean a new PostgreSQL connection per request under concurrency.
-        self._pool = psycopg2.pool.ThreadedConnectionPool(size, size, dsn)
-        # Wait for a free connection (green semaphore) rather than fail with PoolError.
+        # minconn = maxconn, set after construction (which would connect that many at once):
+        # psycopg2 closes any returned connection beyond minconn, which would mean a new
+        # PostgreSQL connection per request under concurrency.
+        self._pool = psycopg2.pool.ThreadedConnectionPool(0, size, dsn, **options)
+        self._pool.minconn = size
+        # Wait for a free connection (green semaphore) rather than fail with PoolError at once.
         self._slots = threading.BoundedSemaphore(size)
+
+    def _getconn(self):
+        if self._connect_timeout is None:
+            return self._pool.getconn()
+        with eventlet.Timeout(self._connect_timeout, False):
+            return self._pool.getconn()
+        raise psycopg2.OperationalError(f"no connection to PostgreSQL within {self._connect_timeout:g} s")
 
     @contextlib.contextmanager
     def transaction(self):
         """A cursor in one transaction: committed on success, rolled back on any error."""
-        with self._slots:
-            conn = self._pool.getconn()
+        if not self._slots.acquire(timeout=self._wait):
+            raise outages.PoolExhausted(f"no free database connection within {self._wait:g} s")
+        try:
+            conn = self._getconn()
             broken = False
             try:
                 with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
@@ -47,10 +74,32 @@ class Pool:
             except BaseException as exc:
                 broken = isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError)) or conn.closed
                 if not conn.closed:
-                    conn.rollback()
+                    try:
+                        conn.rollback()
+                    except psycopg2.Error:  # the connection is gone: the original error says why
+                        broken = True
                 raise
             finally:
-                self._pool.putconn(conn, close=broken)
+                self._putconn(conn, broken)
+        finally:
+            self._slots.release()
+
+    def _putconn(self, conn, broken):
+        try:
+            self._pool.putconn(conn, close=broken)
+        except psycopg2.pool.PoolError:  # closed meanwhile (the service stops): nothing to give back to
+            conn.close()
+            return
+        if broken:
+            self._discard_idle()
+
+    def _discard_idle(self):
+        """Close the idle connections too: one broken by an outage means the others are most likely
+        broken as well, and the next requests should get new ones, not fail one by one."""
+        with self._pool._lock:
+            idle, self._pool._pool = self._pool._pool, []
+        for conn in idle:
+            conn.close()
 
     def ping(self):
         with self.transaction() as cur:
@@ -114,11 +163,12 @@ class UnitOfWorkProvider(DependencyProvider):
 
     def setup(self):
         settings = settings_of(self.container)
-        self.pool = Pool(settings.database_url, settings.db_pool_size)
+        timeouts = (settings.db_connect_timeout, settings.db_statement_timeout, settings.db_pool_wait)
+        self.pool = Pool(settings.database_url, settings.db_pool_size, timeouts)
         self.relay = None
         if self.emits:
             self.relay = outbox.Relay(
-                self.container.service_name, Pool(settings.database_url, 2), Publisher(settings.amqp_uri),
+                self.container.service_name, Pool(settings.database_url, 2, timeouts), Publisher(settings.amqp_uri),
                 settings.outbox_sweep_seconds, settings.outbox_min_age_seconds)
         self._relay_thread = None
         self._units = {}

@@ -16,9 +16,7 @@ import json
 import time
 from dataclasses import dataclass
 
-from kombu import Connection
-
-from shared import queues
+from shared import amqp, queues
 from shared.envelope import CONTENT_TYPE
 from shared.identities import PUBLISHED_BY, publisher_of
 
@@ -132,7 +130,7 @@ def _drain(channel, queue_name):
 
 
 def list_parked(amqp_uri, service):
-    with Connection(amqp_uri, connect_timeout=5) as conn:
+    with amqp.connect(amqp_uri) as conn:
         channel = conn.channel()
         queue = dead_letter_queue(service)
         queue(channel).declare()
@@ -151,7 +149,7 @@ def replay(amqp_uri, service, message_id=None):
     Returns the Parked records that were replayed.
     """
     replayed = []
-    with Connection(amqp_uri, connect_timeout=5, transport_options={"confirm_publish": True}) as conn:
+    with amqp.connect(amqp_uri, transport_options={"confirm_publish": True}) as conn:
         channel = conn.channel()
         queue = dead_letter_queue(service)
         queue(channel).declare()

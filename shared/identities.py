@@ -34,9 +34,20 @@ def subscriber_user(name):
     return name if name.startswith(SUBSCRIBER_PREFIX) else SUBSCRIBER_PREFIX + name
 
 
+def nodes(url):
+    """The node URIs of an AMQP URI list ("amqp://…/v;amqp://…/v", kombu's failover syntax); any other
+    URL is a list of one."""
+    if not url.lower().startswith("amqp"):
+        return [url]
+    return [part.strip() for part in url.split(";") if part.strip()]
+
+
 def with_credentials(url, user, password):
-    """`url` (amqp:// or postgresql://) with its user and password replaced."""
-    parts = urlsplit(url)
+    """`url` (amqp:// or postgresql://; each node of an AMQP URI list) with its user and password replaced."""
+    found = nodes(url)
+    if len(found) > 1:
+        return ";".join(with_credentials(node, user, password) for node in found)
+    parts = urlsplit(found[0])
     host = parts.hostname or ""
     if ":" in host:
         host = f"[{host}]"
@@ -45,12 +56,13 @@ def with_credentials(url, user, password):
 
 
 def user_of(url):
-    user = urlsplit(url).username
+    """The user a URL logs in as (of an AMQP URI list: its first node's, as kombu's)."""
+    user = urlsplit(nodes(url)[0]).username
     return None if user is None else unquote(user)
 
 
 def password_of(url):
-    password = urlsplit(url).password
+    password = urlsplit(nodes(url)[0]).password
     return None if password is None else unquote(password)
 
 

@@ -35,7 +35,8 @@ class ProvisionError(RuntimeError):
 # --- RabbitMQ -------------------------------------------------------------------------------
 
 def vhost_of(amqp_uri):
-    path = urlsplit(amqp_uri).path
+    """The vhost of an AMQP URI (of a list of node URIs: the first node's; they name the same)."""
+    path = urlsplit(identities.nodes(amqp_uri)[0]).path
     return unquote(path[1:]) if len(path) > 1 else "/"
 
 
@@ -86,7 +87,8 @@ def passwords(subscribers=()):
 def broker(amqp_uri, subscribers=()):
     """Create (or update) the service users and `subscribers` on the vhost of `amqp_uri` with rabbitmqctl."""
     vhost = vhost_of(amqp_uri)
-    if urlsplit(amqp_uri).hostname not in LOCAL_HOSTS or shutil.which("rabbitmqctl") is None:
+    local = all(urlsplit(node).hostname in LOCAL_HOSTS for node in identities.nodes(amqp_uri))
+    if not local or shutil.which("rabbitmqctl") is None:
         raise ProvisionError("rabbitmqctl manages only a broker on this machine: import `smartcity provision"
                              " --definitions` into yours, or create the users of the README's trust model by hand")
     document = json.dumps(definitions(vhost, passwords(subscribers)))

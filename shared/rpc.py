@@ -18,7 +18,7 @@ from marshmallow import ValidationError
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.exceptions import RemoteError
 from nameko.extensions import DependencyProvider
-from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy
+from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy, PollingQueueConsumer, SingleThreadedReplyListener
 
 from shared import queues
 from shared.amqp import user_of_uri
@@ -80,6 +80,22 @@ class _Proxies(ClusterProxy):
         return self._proxies[name]
 
 
+class _FailoverQueueConsumer(PollingQueueConsumer):
+    """nameko's standalone reply consumer, trying every node of an AMQP URI list twice before it gives up
+    (kombu's `connection.channel()` alone makes two attempts: not enough with two nodes of three down)."""
+
+    def _setup_consumer(self):
+        self.connection.ensure_connection(max_retries=2 * max(len(self.connection.alt), 1) - 1,
+                                          interval_start=0.2, interval_max=1)
+        super()._setup_consumer()
+
+
+class _ReplyListener(SingleThreadedReplyListener):
+    def __init__(self, timeout=None):
+        super().__init__(timeout)
+        self.queue_consumer = _FailoverQueueConsumer(timeout=timeout)
+
+
 class ServiceClusterRpc(ClusterRpcProxy):
     """nameko's standalone ClusterRpcProxy as `service`, for a call outside any worker (a dependency's own
     thread): its reply queue is the service's (rpc.reply-<service>-…, which its broker user may declare)
@@ -87,6 +103,7 @@ class ServiceClusterRpc(ClusterRpcProxy):
 
     def __init__(self, config, service, **kwargs):
         self.ServiceContainer = type("ServiceContainer", (ClusterRpcProxy.ServiceContainer,), {"service_name": service})
+        kwargs.setdefault("reply_listener_cls", _ReplyListener)
         super().__init__(config, **kwargs)
         self._proxy = _Proxies(self._worker_ctx, self._reply_listener, user_id=user_of_uri(config[AMQP_URI_CONFIG_KEY]))
 

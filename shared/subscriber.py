@@ -21,7 +21,7 @@ from functools import partial
 from nameko.exceptions import ContainerBeingKilled
 from nameko.messaging import Consumer, QueueConsumer
 
-from shared import dead_letters, identities, metrics, queues
+from shared import dead_letters, identities, metrics, outages, queues
 from shared.amqp import Publisher
 from shared.config import settings_of
 from shared.envelope import EventError, parse_event
@@ -101,6 +101,13 @@ class EventSubscriber(Consumer):
             return result, exc_info
         attempts = int((message.headers or {}).get(dead_letters.ATTEMPTS, 0)) + 1
         error = f"{exc_info[0].__name__}: {exc_info[1]}"
+        if outages.database_unreachable(exc_info[1]) and self.retry_delays:
+            # Not the handler's fault: back after the first delay, with the attempts it had (shared.outages).
+            log.warning("%s: database unreachable, event deferred (no attempt counted): %s", self.queue.name, error)
+            self._settle(message, event_type, "deferred", partial(
+                dead_letters.schedule_retry, self.publisher, message, self.queue.name, self.retry_delays[0],
+                attempts - 1, published_by=published_by))
+            return result, exc_info
         if attempts <= len(self.retry_delays):
             delay = self.retry_delays[attempts - 1]
             log.warning("%s failed (attempt %d), retrying in %ss: %s", self.queue.name, attempts, delay, error)

@@ -10,16 +10,24 @@ Errors are JSON: {"error": {"code", "message", "fields"?}} with 400 (malformed J
 too deep, or a header that is not text), 401 (no or invalid token), 403 (role), 404, 405,
 408 (body too slow), 409, 413 (body too large), 415, 422 (a field failed validation, NUL and lone
 surrogates included: `fields` names each one), 429 (over the route's rate limit, with
-Retry-After). Everything declared here also feeds the generated OpenAPI document.
+Retry-After), 503 with Retry-After (shared.outages: the database or the broker is unreachable, the
+body's `dependency` says which; or the service is stopping). Everything declared here also feeds the
+generated OpenAPI document.
+
+Stopping: once the container stops, every new request is answered 503 with Retry-After and
+`Connection: close` (no worker starts), and the endpoints' stop waits for the requests in flight, so
+the database pool closes only after the last of them answered.
 """
 import datetime
 import decimal
+import itertools
 import json
 import logging
 import time
 import uuid
 from functools import partial
 
+import eventlet
 from eventlet.event import Event
 from marshmallow import RAISE, ValidationError
 from nameko.web.handlers import HttpRequestHandler
@@ -27,7 +35,7 @@ from nameko.web.server import WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from shared import http_guard, input_guard, metrics, ratelimit
+from shared import http_guard, input_guard, metrics, outages, ratelimit
 from shared.auth import ROLES, AuthError, TokenVerifier
 from shared.config import service_env, settings_of
 from shared.db import unit_of_work_provider
@@ -35,8 +43,10 @@ from shared.errors import (Conflict, DomainError, Forbidden, Gone, InvalidInput,
                            Unavailable)
 
 access = logging.getLogger("smartcity.http")
+log = logging.getLogger(__name__)
 
 AUTHENTICATED = ROLES  # any valid token
+DRAIN_SECONDS = 4.0  # a stopping service waits this long at most for its requests in flight (runner: 5 s in all)
 
 # The one place a domain refusal becomes an HTTP status: class -> (status, error code).
 ERROR_STATUS = {
@@ -109,6 +119,9 @@ class JsonWebServer(http_guard.GuardedWebServer):
 
     def setup(self):
         self.verifier = TokenVerifier(settings_of(self.container))
+        self.retry_after = settings_of(self.container).retry_after_seconds
+        self.stopping = False
+        self._in_flight = set()
         self.max_body_bytes = settings_of(self.container).max_body_bytes
         self.trusted_proxies = ratelimit.trusted_networks(settings_of(self.container).trusted_proxies)
         self._limiter = None
@@ -127,6 +140,32 @@ class JsonWebServer(http_guard.GuardedWebServer):
 
     def get_wsgi_app(self):
         return JsonWsgiApp(self)
+
+    def admit(self):
+        """A token for one request being served (None once the service stops: refuse it)."""
+        if self.stopping:
+            return None
+        token = next(_tokens)
+        self._in_flight.add(token)
+        return token
+
+    def done(self, token):
+        self._in_flight.discard(token)
+
+    def drain(self, seconds=DRAIN_SECONDS):
+        """Refuse new requests from now on and wait (at most `seconds`) for those in flight."""
+        self.stopping = True
+        deadline = time.monotonic() + seconds
+        while self._in_flight and time.monotonic() < deadline:
+            eventlet.sleep(0.02)
+        return not self._in_flight
+
+    def stopping_response(self):
+        return json_response(503, outages.stopping_body(self.container.service_name, self.retry_after),
+                             {"Retry-After": str(self.retry_after), "Connection": "close"})
+
+
+_tokens = itertools.count()
 
 
 class JsonWsgiApp(WsgiApp):
@@ -160,8 +199,10 @@ class ApiEndpoint(HttpRequestHandler):
         self.tags = tags
         self.declared_limits = limits
         self.rate_limits = None  # resolved in setup: declared, configured or the default for anonymous writes
-        # Refusals are answers, not faults: nameko logs them briefly instead of with a traceback.
-        kwargs.setdefault("expected_exceptions", (DomainError, ApiError, AuthError, ValidationError))
+        # Refusals are answers, not faults: nameko logs them briefly instead of with a traceback. So are
+        # outages (a 503 naming the dependency, logged on the request's own line): no traceback per request.
+        kwargs.setdefault("expected_exceptions", (DomainError, ApiError, AuthError, ValidationError,
+                                                  *outages.ERRORS))
         super().__init__(method, url, **kwargs)
 
     def setup(self):
@@ -171,7 +212,24 @@ class ApiEndpoint(HttpRequestHandler):
         self.rate_limits = ratelimit.limits_for(self.declared_limits, self.method, self.roles, override,
                                                 settings.rate_limits)
 
+    def stop(self):
+        # Before the container stops its dependencies (the database pool): no new request gets in,
+        # the ones in flight finish.
+        if not self.server.drain():
+            log.warning("%s: requests still in flight after %ss; stopping anyway", self.container.service_name,
+                        DRAIN_SECONDS)
+        super().stop()
+
     def handle_request(self, request):
+        token = self.server.admit()
+        if token is None:
+            return self._answer(request, time.perf_counter(), self.server.stopping_response())
+        try:
+            return self._handle(request)
+        finally:
+            self.server.done(token)
+
+    def _handle(self, request):
         started = time.perf_counter()
         request.shallow = False
         try:
@@ -184,6 +242,9 @@ class ApiEndpoint(HttpRequestHandler):
             response = self.response_from_result(done.wait())
         except Exception as exc:  # every failure becomes an error response
             response = self.response_from_exception(exc, request)
+        return self._answer(request, started, response)
+
+    def _answer(self, request, started, response):
         service = self.container.service_name
         duration = time.perf_counter() - started
         metrics.HTTP_LATENCY.labels(service, self.method_name).observe(duration)
@@ -266,7 +327,7 @@ class ApiEndpoint(HttpRequestHandler):
             code = exc.code
         elif isinstance(exc, DomainError):
             status, code = status_of(exc)
-            headers = {"Retry-After": "5"} if status == 503 else None
+            headers = {"Retry-After": str(self.server.retry_after)} if status == 503 else None
             response = error_response(status, code, exc.message, exc.fields, headers)
         elif isinstance(exc, AuthError):
             code = "unauthorized" if exc.status == 401 else "forbidden"
@@ -275,6 +336,10 @@ class ApiEndpoint(HttpRequestHandler):
         elif isinstance(exc, ValidationError):
             code = "validation_failed"
             response = error_response(422, code, "validation failed", exc.messages)
+        elif outages.dependency_of(exc) is not None:
+            code, retry_after = "unavailable", self.server.retry_after
+            response = json_response(503, outages.body(outages.dependency_of(exc), retry_after),
+                                     {"Retry-After": str(retry_after)})
         else:  # nameko logged it with its traceback (shared.logs keeps that one)
             code = "internal_error"
             response = error_response(500, code, "internal error")
