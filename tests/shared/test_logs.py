@@ -78,3 +78,41 @@ def test_a_request_line_carries_its_fields():
     record.fields = {"method": "GET", "path": "/dashboard", "status": 200, "duration_ms": 3.2}
     line = json.loads(JsonFormatter().format(record))
     assert (line["msg"], line["status"], line["duration_ms"]) == ("GET /dashboard 200", 200, 3.2)
+
+
+def test_no_log_line_shows_a_broker_or_database_password():
+    """kombu names its URIs when it reconnects; psycopg2 and tracebacks may carry a DSN."""
+    from shared.logs import MaskPasswords
+
+    uri = "amqp://ideas:s3cr%40t@127.0.0.1:1/v;amqp://ideas:s3cr%40t@h2:5673/v"
+    record = _record("Error connecting to broker at %s: refused", (uri,), logger="kombu")
+    try:
+        raise RuntimeError("could not connect to postgresql://smartcity_app:hunter2@db:5432/smartcity")
+    except RuntimeError as exc:
+        record.exc_info = (type(exc), exc, exc.__traceback__)
+    record.fields = {"dsn": "postgres://owner:hunter2@db/x", "status": 503}
+    assert MaskPasswords().filter(record) is True
+    line = json.loads(JsonFormatter().format(record))
+    text = json.dumps(line)
+    assert "s3cr" not in text and "hunter2" not in text
+    assert "amqp://ideas:****@127.0.0.1:1/v;amqp://ideas:****@h2:5673/v" in line["msg"]
+    assert "postgresql://smartcity_app:****@db:5432/smartcity" in line["exc"]
+    assert line["dsn"] == "postgres://owner:****@db/x" and line["status"] == 503
+    plain = _record("connected to amqp://guest@h (no password)", ())
+    MaskPasswords().filter(plain)
+    assert plain.getMessage() == "connected to amqp://guest@h (no password)"
+
+
+def test_the_configured_handler_masks_every_loggers_records(capsys):
+    from shared import logs
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        logs.configure()
+        logging.getLogger("kombu.connection").warning("retrying %s", "amqp://voting:topsecret@h:5672/")
+        err = capsys.readouterr().err
+        assert "retrying amqp://voting:****@h:5672/" in err and "topsecret" not in err
+    finally:
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
