@@ -21,7 +21,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 from marshmallow import RAISE, ValidationError, fields
 from werkzeug.wrappers import Response
 
-from shared import http_guard, input_guard, metrics
+from shared import http_guard, input_guard, metrics, outages
 from shared.auth import AuthError
 from shared.config import settings_of
 from shared.domain import MUNICIPAL_TZ
@@ -202,6 +202,8 @@ class PageEndpoint(ApiEndpoint):
             (status, code), fields_ = status_of(exc), exc.fields
         elif isinstance(exc, AuthError):
             status, code = exc.status, "unauthorized" if exc.status == 401 else "forbidden"
+        elif outages.dependency_of(exc) is not None:  # the database or the broker away: come back later
+            status, code, headers = 503, "unavailable", {"Retry-After": str(self.server.retry_after)}
         else:
             status, code = 500, "internal_error"
         metrics.HTTP_ERRORS.labels(service, self.method_name, code).inc()
