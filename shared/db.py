@@ -27,8 +27,8 @@ psycopg2.extras.register_uuid()
 class Pool:
     """A bounded pool of connections; `transaction()` is the only way to use one.
 
-    Connections are made when first needed, so a service starts (and answers 503, shared.outages)
-    while its database is down. With `timeouts` (a service's pool) nothing waits long: a connection
+    Every connection is opened at once when the database answers, else when first needed: a service
+    starts (and answers 503, shared.outages) while its database is down. With `timeouts` (a service's pool) nothing waits long: a connection
     is made within `connect` seconds, a statement is cancelled after `statement` seconds, a request
     waits at most `wait` seconds for a free connection, and the kernel gives up on a peer that stopped
     answering (TCP keepalives, tcp_user_timeout). The CLI's pools (replay, rebuild) set none.
@@ -51,6 +51,20 @@ class Pool:
         self._pool.minconn = size
         # Wait for a free connection (green semaphore) rather than fail with PoolError at once.
         self._slots = threading.BoundedSemaphore(size)
+        self._fill(size)
+
+    def _fill(self, size):
+        """Open every connection now, as far as the database answers: a pod holds its whole connection
+        budget from the start (deploy/k8s sizes the poolers by it); a database that is down is retried
+        on demand instead of failing the start."""
+        made = []
+        try:
+            for _ in range(size):
+                made.append(self._getconn())
+        except psycopg2.OperationalError as exc:
+            log.warning("PostgreSQL not reachable yet (%s); connecting when needed", str(exc).strip())
+        for conn in made:
+            self._pool.putconn(conn)
 
     def _getconn(self):
         if self._connect_timeout is None:

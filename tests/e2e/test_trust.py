@@ -269,11 +269,10 @@ def test_the_owner_role_owns_every_table_and_the_service_runs_as_the_runtime_rol
     runtime = ideas_settings.database_url.split("://", 1)[1].split(":", 1)[0]
     owners = sql_as(ideas_database, "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")
     assert owners == [(owner,)]
-    # the service's pool (its connections are made when first needed: the request above made one) logs in
-    # as the runtime role
+    # the service's pool (all of its connections are open from the start) logs in as the runtime role
     [(sessions,)] = sql_as(ideas_database, "SELECT count(*) FROM pg_stat_activity"
                                            f" WHERE datname = current_database() AND usename = '{runtime}'")
-    assert sessions >= 1
+    assert sessions >= ideas_settings.db_pool_size
 
 
 def test_provisioning_hands_a_database_made_before_the_roles_to_its_owner(ideas_settings):

@@ -12,6 +12,7 @@ class TcpProxy:
     def __init__(self, target_port, target_host="127.0.0.1"):
         self.target = (target_host, target_port)
         self._pipes = set()
+        self._pumps = set()
         self._listener = self._server = None
         self.open = False
         probe = socket.socket()
@@ -33,6 +34,11 @@ class TcpProxy:
         self.open = False
         self._server.kill()
         self._listener.close()
+        # Kill the pumps before closing their sockets: a green thread left waiting on a closed socket's
+        # file descriptor would clash with the next socket given the same number (psycopg2's, say).
+        for pump in list(self._pumps):
+            pump.kill()
+        self._pumps.clear()
         for conn in list(self._pipes):
             try:
                 conn.shutdown(socket.SHUT_RDWR)
@@ -56,8 +62,10 @@ class TcpProxy:
                 client.close()
                 continue
             self._pipes.update((client, upstream))
-            eventlet.spawn(self._pump, client, upstream)
-            eventlet.spawn(self._pump, upstream, client)
+            for source, sink in ((client, upstream), (upstream, client)):
+                pump = eventlet.spawn(self._pump, source, sink)
+                self._pumps.add(pump)
+                pump.link(self._pumps.discard)
 
     def _pump(self, source, sink):
         try:
