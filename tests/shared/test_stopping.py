@@ -1,11 +1,10 @@
 """A stopping service refuses new requests (503, Retry-After) before it closes its database pool and
 lets the ones in flight finish: under a stream of writes, SIGTERM gives no 500 and loses no 2xx write.
-A SIGTERM during the start waits for the start to finish, then stops cleanly."""
+(A SIGTERM during the start: tests/shared/test_runner.py.)"""
 import os
 import signal
 import subprocess
 import sys
-import time
 
 import eventlet
 import pytest
@@ -69,25 +68,3 @@ def test_sigterm_under_a_stream_of_writes_answers_only_2xx_or_503_and_keeps_ever
     assert stored == set(created), f"{len(set(created) - stored)} answered 201 but not stored"
     assert "connection pool is closed" not in stderr
 
-
-def test_a_sigterm_during_the_start_waits_for_the_start_then_stops_cleanly(ideas_database):
-    env = {**os.environ, "SMARTCITY_IDEAS_HTTP_ADDRESS": f"127.0.0.1:{PORT}"}
-    process = _runner(env)
-    lines = []
-    try:
-        for line in process.stderr:
-            lines.append(line)
-            if "starting ideas" in line:
-                process.send_signal(signal.SIGTERM)  # the container is starting right now
-                break
-        started = time.monotonic()
-        code = process.wait(timeout=15)
-        lines += process.stderr.readlines()
-    finally:
-        if process.poll() is None:
-            process.kill()
-    log = "".join(lines)
-    assert code == 0, log[-3000:]
-    assert time.monotonic() - started < 10
-    assert "stopping ideas" in log and "ideas started" in log, log[-3000:]  # the stop waited for the start
-    assert "Traceback" not in log, log[-3000:]
