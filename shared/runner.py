@@ -2,10 +2,10 @@
 
 Applies pending migrations (as the owner role, when this process has its URL), starts the nameko
 container (as the runtime role) and stops it gracefully on SIGTERM or SIGINT: new HTTP requests get
-503 (shared.web), in-flight requests finish, the outbox is flushed; after 5 s it is killed. A watchdog
-on an operating-system thread (it runs even when the event loop is stuck) ends the process 3 s after
-that, printing where every
-green thread stood: a pod must not outlive its grace period, and a hang must say where it hung.
+503 (shared.web), in-flight requests finish, the outbox is flushed; after 5 s it is killed. A
+watchdog on an operating-system thread (it runs even when the event loop is stuck) ends the process
+3 s after that, printing where every green thread stood: a pod must not outlive its grace period,
+and a hang must say where it hung.
 """
 import shared.green  # noqa: F401  (must come first: eventlet and green psycopg2)
 
