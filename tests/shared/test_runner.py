@@ -41,21 +41,6 @@ def test_sigterm_as_soon_as_the_port_opens_waits_for_the_start_then_stops_cleanl
         assert_stopped_gracefully(code, elapsed, stderr)
 
 
-def test_sigterm_as_soon_as_the_port_opens_waits_for_the_start_then_stops_cleanly(ideas_database):
-    """A signal in the middle of nameko's start (its HTTP server listens before the rest has started):
-    the stop waits for the start instead of racing it, which could hang with the server still accepting."""
-    env = {**os.environ, "SMARTCITY_IDEAS_HTTP_ADDRESS": "127.0.0.1:18012"}
-
-    def listening():
-        with socket.socket() as probe:
-            return probe.connect_ex(("127.0.0.1", 18012)) == 0
-
-    for _ in range(3):
-        code, elapsed, stderr = sigterm_when("ideas", env, listening)
-        assert code == 0, stderr
-        assert elapsed < 5.0, f"took {elapsed:.1f}s to stop"
-
-
 def test_the_watchdog_ends_a_process_whose_event_loop_is_stuck_and_says_where_it_stood():
     """A stop that hangs (here: the whole event loop blocked by a call that is not green) still ends,
     with status 1 and every green thread's stack on stderr."""
