@@ -4,6 +4,7 @@ import json
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 
@@ -32,17 +33,24 @@ def wait_for(predicate, timeout=10.0, interval=0.05, message="condition"):
 
 def sigterm_when(service, env, ready, timeout=30):
     """Run `python -m shared.runner <service>`, SIGTERM it once `ready()`: (exit code, seconds to stop, stderr)."""
-    process = subprocess.Popen([sys.executable, "-m", "shared.runner", service], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        wait_for(ready, timeout=timeout, interval=0.2, message=f"{service} ready")
-        started = time.monotonic()
-        process.send_signal(signal.SIGTERM)
-        code = process.wait(timeout=10)
-        return code, time.monotonic() - started, process.stderr.read().decode()
-    finally:
-        if process.poll() is None:
-            process.kill()
+    # stderr to a file, not a pipe: a full pipe nobody reads while waiting would stall the service
+    with tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen([sys.executable, "-m", "shared.runner", service], env=env,
+                                   stdout=subprocess.DEVNULL, stderr=stderr)
+        try:
+            wait_for(ready, timeout=timeout, interval=0.2, message=f"{service} ready")
+            started = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            try:
+                code = process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                code = None
+            elapsed = time.monotonic() - started
+            stderr.seek(0)
+            return code, elapsed, stderr.read().decode(errors="replace")
+        finally:
+            if process.poll() is None:
+                process.kill()
 
 
 def assert_stopped_gracefully(code, elapsed, stderr):
