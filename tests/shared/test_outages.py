@@ -16,10 +16,10 @@ import pytest
 import requests
 from kombu import Queue
 from nameko.containers import ServiceContainer
-from nameko.rpc import rpc
 
 from shared import amqp, config, identities, metrics, outages
 from shared.db import Pool, UnitOfWorkProvider
+from shared.rpc import rpc
 from shared.subscriber import subscribe
 from tests.conftest import SLOT
 from tests.fixtures import purge_dead_letters, wait_for
@@ -108,7 +108,7 @@ def test_a_list_whose_first_node_is_dead_connects_publishes_and_consumes(amqp_ur
 
 
 class FailoverProbe:
-    name = "failover_probe"
+    name = "failover_probe"  # its rpc-failover_probe queue is a quorum queue like every service's (shared.rpc)
 
     @rpc
     def echo(self, value):
@@ -129,6 +129,8 @@ def test_a_nameko_service_on_a_node_list_consumes_and_answers_and_the_cluster_pr
             assert proxy.failover_probe.echo("hallo") == "hallo"
     finally:
         container.stop()
+        with amqp.connect(amqp_uri) as conn:
+            conn.default_channel.queue_delete("rpc-failover_probe")
 
 
 # --- outages at the HTTP edge -----------------------------------------------------------------------
