@@ -8,7 +8,7 @@ NODE_STAMP := node_modules/.installed
 CHECKOV       := checkov==3.3.30
 CHECKOV_STAMP := $(VENV)/tools/checkov/.installed
 
-.PHONY: run test unit venv node infra provision migrate contract deploy-monitoring screenshots bench bench-smoke bench-ideas bench-voting bench-notifications bench-reporting clean
+.PHONY: run test unit venv node infra provision migrate contract deploy-monitoring screenshots drill bench bench-smoke bench-ideas bench-voting bench-notifications bench-reporting clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,11 @@ screenshots: venv node infra
 ## Pure unit tests only: domain rules and every use case against in-memory fakes (no broker, no database).
 unit: venv node
 	$(BIN)/nameko test --suppress-nameko-eventlet-notification -q tests -m "not integration"
+
+## Fault drills (docs/reliability.md): a three-node RabbitMQ cluster and a PostgreSQL of their own, every
+## scenario under load at full length; prints the table and writes it into docs/reliability.md.
+drill: venv infra
+	$(BIN)/python -m scripts.drills --write-doc --json bench/results/drills.json
 
 ## Regenerate docs/events from the marshmallow schemas.
 contract: venv

@@ -525,26 +525,24 @@ class Fault:
 
 
 def busiest_queue_leader(cluster):
-    """(queue, leader node) of the queue with most messages (reporting's, which gets every event, on a tie)."""
+    """(queue, node) of the busiest queue: most messages, reporting's (it gets every event) on a tie. A quorum
+    queue's node is its leader; a classic queue's, the node it lives on (rabbitmqctl list_queues --local)."""
+    rows = []
     for node in cluster.nodes:
         if node.pid() is None:
             continue
-        rows = json.loads(node.ctl("list_queues", "-p", VHOST, "name", "type", "leader", "pid", "messages",
-                                   "--formatter", "json") or "[]")
-        if not rows:
-            continue
-        rows.sort(key=lambda r: (r.get("messages") or 0, "reporting" in r["name"] and "dead" not in r["name"]
-                                 and "retry" not in r["name"]), reverse=True)
-        top = rows[0]
-        leader = top.get("leader") or str(top.get("pid", "")).split("<")[-1].split(".")[0]
-        leader = leader if "@" in str(leader) else _node_of_pid(top.get("pid"))
-        return top["name"], leader
-    raise RuntimeError("no node answered list_queues")
+        for row in json.loads(node.ctl("list_queues", "--local", "-p", VHOST, "name", "type", "leader", "messages",
+                                       "--formatter", "json") or "[]"):
+            rows.append((row.get("messages") or 0, _carries_every_event(row["name"]), row["name"],
+                         row.get("leader") or node.name))
+    if not rows:
+        raise RuntimeError("no queues on the drill vhost")
+    _, _, queue, leader = max(rows)
+    return queue, leader
 
 
-def _node_of_pid(pid_text):
-    match = re.search(r"(sc\d+rq\d@localhost)", str(pid_text))
-    return match.group(1) if match else None
+def _carries_every_event(queue):
+    return queue.startswith("evt-all--reporting") and "retry" not in queue
 
 
 def node_kill(cluster, system, timing, fault):
