@@ -28,6 +28,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -296,7 +297,7 @@ class LocalCluster:
 
     def start_nodes(self, nodes=None):
         """Start nodes (all by default) and wait until each runs; a node that was clustered rejoins."""
-        nodes = nodes or self.nodes
+        nodes = self.nodes if nodes is None else nodes
         for node in nodes:
             node.start()
         for node in nodes:
@@ -323,8 +324,12 @@ class LocalCluster:
             time.sleep(0.5)
 
     def stop_all_nodes(self):
-        for node in reversed(self.nodes):
-            node.stop()
+        """Stop every node at once (as a power cut or a whole cluster's pods going would), each cleanly."""
+        threads = [threading.Thread(target=node.stop) for node in self.nodes]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
 
     def epmd_names(self):
         """Our nodes as epmd lists them: {short name: port}."""
@@ -449,14 +454,28 @@ class LocalCluster:
         if provision:
             self.provision()
 
-    def ensure_healthy(self):
-        """Back to the starting state after a drill, whatever it left: every node running and clustered,
-        no alarm, PostgreSQL up."""
-        self.pg_start()
-        self.start_nodes([node for node in self.nodes if node.pid() is None] or None)
-        for node in self.nodes:
+    @property
+    def alarm_marker(self):
+        return self.directory / "alarm-set"
+
+    def set_memory_alarm(self, node):
+        """A memory alarm on `node` at once (watermark 0): the cluster blocks every publishing connection."""
+        self.alarm_marker.write_text(node.name)
+        node.ctl("set_vm_memory_high_watermark", "0")
+
+    def clear_memory_alarm(self):
+        with contextlib.suppress(OSError):
+            node = next(n for n in self.nodes if n.name == self.alarm_marker.read_text().strip())
             node.ctl("set_vm_memory_high_watermark", "0.4")
-            node.ctl("set_disk_free_limit", "50MB")
+            self.alarm_marker.unlink()
+
+    def ensure_healthy(self):
+        """Back to the starting state after a drill, whatever it left: PostgreSQL up, every node running and
+        clustered, no alarm."""
+        self.pg_start()
+        self.start_nodes([node for node in self.nodes if node.pid() is None] or [])
+        if self.alarm_marker.exists():
+            self.clear_memory_alarm()
         self.wait_cluster()
 
     def down(self):

@@ -9,7 +9,7 @@ import ssl
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 
 from .domain import FAILED, RETRY, SENT, public_error
 
@@ -32,7 +32,7 @@ def compose(settings, to, rendered, links, delivery_id):
     message["To"] = to
     message["Subject"] = Header(rendered.subject, "utf-8")
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(idstring=str(delivery_id), domain="notifications.smartcity")
+    message["Message-ID"] = f"<{delivery_id}@notifications.smartcity>"  # the same when sent again
     message["List-Unsubscribe"] = f"<{links['unsubscribe']}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.attach(MIMEText(rendered.text, "plain", "utf-8"))
