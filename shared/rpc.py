@@ -61,8 +61,21 @@ class Caller(DependencyProvider):
         return worker_ctx.data.get(_CALLER)
 
 
+class TransientReplyListener(nameko.rpc.ReplyListener):
+    """nameko's reply queue (rpc.reply-<service>-<uuid>, one per process), but not durable. A durable classic
+    queue lives on one node: while that node is down, declaring it again fails (404, home node down) and
+    stops every consumer of the process's connection. A transient one goes with its node and is declared
+    anew on another; a reply then in flight is lost and its call answers Unavailable."""
+
+    def setup(self):
+        super().setup()
+        self.queue.durable = False
+
+
 class ServiceRpc(nameko.rpc.RpcProxy):
     """nameko's RpcProxy, sending the calling service's broker user as each request's user_id."""
+
+    rpc_reply_listener = TransientReplyListener()
 
     def setup(self):
         self.options = {**self.options, "user_id": user_of_uri(settings_of(self.container).amqp_uri)}

@@ -43,6 +43,21 @@ class RawQueueConsumer(QueueConsumer):
             self._consumers[provider] = consumer
         return self._consumers.values()
 
+    def ack_message(self, message):
+        """nameko ignores amqp's ConnectionError here but not the socket's own (a broker node killed under
+        us): raised in a worker, it would kill the whole container. An unacked message goes back to its
+        queue with the connection; the inbox drops its redelivery."""
+        try:
+            super().ack_message(message)
+        except OSError as exc:
+            log.warning("ack lost with the broker connection (%s); the message will be redelivered", exc)
+
+    def requeue_message(self, message):
+        try:
+            super().requeue_message(message)
+        except OSError as exc:
+            log.warning("requeue lost with the broker connection (%s); the broker requeues it itself", exc)
+
 
 class EventSubscriber(Consumer):
     queue_consumer = RawQueueConsumer()
