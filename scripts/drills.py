@@ -42,8 +42,8 @@ import sys
 import threading
 import time
 import uuid
-from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email import policy
 from email.parser import BytesParser
@@ -307,14 +307,15 @@ def seed(system):
             "email": email, "language": "de", "digest": "immediate",
             "subscriptions": [{"kind": "field", "municipality": MUNICIPALITY, "field_of_action": FIELD}]},
             subject=author), 202)
-        wait_until(lambda: any(to == email for _, to, _ in mails(system.maildir)), 30, f"the confirmation mail to {email}")
+        wait_until(lambda: any(to == email for _, to, _ in mails(system.maildir)), 30,
+                   f"the confirmation mail to {email}")
         [message] = [m for _, to, m in mails(system.maildir) if to == email]
         confirm = CONFIRM_LINK.search(message.get_body(("plain",)).get_content()).group(1)
         expect(call(notifications, "POST", f"/api/v1/subscribers/confirm?token={confirm}"), 200)
     idea_ids = []
     for n in range(SEED_IDEAS):
-        idea = expect(call(ideas, "POST", "/api/v1/ideas", idea_body(f"Vorschlag {n}"), subject=AUTHORS[n % len(AUTHORS)]),
-                      201)
+        author = AUTHORS[n % len(AUTHORS)]
+        idea = expect(call(ideas, "POST", "/api/v1/ideas", idea_body(f"Vorschlag {n}"), subject=author), 201)
         expect(call(ideas, "POST", f"/api/v1/ideas/{idea['id']}/moderation", {"decision": "publish"},
                     subject="drill-moderator", role="moderator"), 200)
         idea_ids.append(idea["id"])
@@ -637,8 +638,8 @@ def drained(cluster, system):
         if missing:
             return f"{len(missing)} events not in reporting's log"
         [(pending, sent)] = query(cluster, "notifications",
-                                  "SELECT count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE status = 'sent')"
-                                  " FROM deliveries WHERE channel = 'email'")
+                                  "SELECT count(*) FILTER (WHERE status = 'pending'),"
+                                  " count(*) FILTER (WHERE status = 'sent') FROM deliveries WHERE channel = 'email'")
         if pending:
             return f"{pending} mails pending"
         in_sink = {delivery for delivery, _, _ in mails(system.maildir)}
@@ -733,8 +734,7 @@ def evaluate(cluster, system, load, fault, monitor, lag, drain_seconds, drain_pr
 
     # Accepted writes: in the database, and their events in the log.
     submitted = {row[0]: row[1] for row in query(
-        cluster, "ideas", "SELECT subject, id::text FROM outbox o, LATERAL (SELECT (o.body::jsonb)->>'subject' AS subject)"
-                          " s WHERE routing_key = 'IdeaSubmitted'")}
+        cluster, "ideas", "SELECT (body::jsonb)->>'subject', id::text FROM outbox WHERE routing_key = 'IdeaSubmitted'")}
     accepted_ideas_unlogged = [w.key for w in accepted if w.kind == "idea"
                                and submitted.get(w.idea_id) not in logged]
     lost = len(accepted_missing) + len(accepted_ideas_unlogged) + len(missing_events)
@@ -753,8 +753,8 @@ def evaluate(cluster, system, load, fault, monitor, lag, drain_seconds, drain_pr
     totals = dict(query(cluster, "voting", "SELECT id::text, total FROM ideas WHERE total > 0"))
     reported_totals = dict(query(cluster, "reporting", "SELECT idea_id::text, sum(total)::int FROM votes GROUP BY 1"))
     vote_rows = dict(query(cluster, "voting", "SELECT idea_id::text, count(*) FROM votes GROUP BY 1"))
-    vote_events = dict(query(cluster, "reporting", "SELECT subject, count(*) FROM event_log WHERE event_type = 'VoteCast'"
-                                                   " GROUP BY 1"))
+    vote_events = dict(query(cluster, "reporting",
+                             "SELECT subject, count(*) FROM event_log WHERE event_type = 'VoteCast' GROUP BY 1"))
     surplus = sum(max(0, vote_events.get(i, 0) - n) for i, n in vote_rows.items())
     checks.append(("reporting's votes == the voting service's (totals, VoteCast per idea)",
                    totals == reported_totals and vote_rows == vote_events,
@@ -913,7 +913,8 @@ def write_doc(results, command):
     lines = ["| " + " | ".join(str(cell) for cell in rows[0]) + " |",
              "|" + "|".join("---" for _ in rows[0]) + "|"]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows[1:]]
-    stamp = f"Measured {datetime.now(timezone.utc):%Y-%m-%d} with `{command}` on a 2-core machine shared with other jobs."
+    stamp = (f"Measured {datetime.now(timezone.utc):%Y-%m-%d} with `{command}` on a 2-core machine shared with"
+             " other jobs.")
     block = "<!-- drill-table -->\n" + stamp + "\n\n" + "\n".join(lines) + "\n<!-- /drill-table -->"
     text = DOC.read_text()
     text = re.sub(r"<!-- drill-table -->.*?<!-- /drill-table -->", lambda _: block, text, flags=re.S)
