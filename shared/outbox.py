@@ -3,13 +3,15 @@
 A unit of work (shared.db.SqlUnitOfWork) inserts its events here at commit. When the worker
 ends, the ids it wrote are handed to the `Relay` greenthread, which claims them and marks them
 sent in one statement, publishes them with publisher confirms and only then commits the mark.
-A periodic sweep publishes rows left behind (a crash between commit and publish).
+A periodic sweep publishes rows left behind (a crash between commit and publish, a publish that
+failed), every `sweep_seconds` however busy the relay is.
 Rows are locked while published (FOR UPDATE SKIP LOCKED), so replicas do not send twice;
 a crash after the broker confirmed but before the mark committed sends them again, which the
 consumers' inbox absorbs: delivery is at-least-once, effects exactly once.
 """
 import json
 import logging
+import time
 
 import eventlet
 from eventlet.queue import Empty, LightQueue
@@ -78,6 +80,7 @@ class Relay:
 
     def run(self):
         declared = False
+        next_sweep = time.monotonic() + self.sweep_seconds
         while self.running or self.pending.qsize():
             try:
                 if not declared:
@@ -85,11 +88,14 @@ class Relay:
                     # services' consumers may only bind to it, and wait for it until it is there.
                     self.publisher.declare(event_exchange(exchange_of(self.service)))
                     declared = True
+                # Every sweep_seconds even while new rows keep coming: rows a failed publish left
+                # behind (a broker node lost under a batch) must not wait until the load pauses.
+                if time.monotonic() >= next_sweep:
+                    next_sweep = time.monotonic() + self.sweep_seconds
+                    self.sweep()
                 ids = self._take_pending()
                 if ids:
                     self.publish_ids(ids)
-                else:
-                    self.sweep()
             except Exception:
                 # Rows stay unsent; the next sweep picks them up once the broker or database is back.
                 log.exception("outbox relay failed; retrying on the next sweep")

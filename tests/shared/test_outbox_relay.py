@@ -3,6 +3,7 @@ confirmed: a publish that fails leaves every row unsent, one that succeeds sends
 import uuid
 from datetime import date, datetime, timezone
 
+import eventlet
 import pytest
 
 from shared import outbox
@@ -56,3 +57,35 @@ def test_a_failed_publish_leaves_the_rows_unsent_and_the_next_one_sends_them_in_
         working.close()
     assert [event["id"] for event in subscriber.wait("MilestoneScheduled", 3)] == ids
     assert ideas_sql("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == [(0,)]
+
+
+class CountingRelay(outbox.Relay):
+    """The relay's loop with the database and broker work replaced by counters."""
+
+    def __init__(self):
+        super().__init__("ideas", pool=None, publisher=None, sweep_seconds=0.1, min_age_seconds=0)
+        self.sweeps = self.published = 0
+
+    def run(self):
+        self.publisher = type("NoBroker", (), {"declare": lambda self, *entities: None})()
+        super().run()
+
+    def sweep(self):
+        self.sweeps += 1
+
+    def publish_ids(self, ids):
+        self.published += len(ids)
+
+
+def test_rows_left_behind_are_swept_while_new_rows_keep_coming():
+    """Under steady load the relay always has new ids; the sweep must still come round every sweep_seconds,
+    or rows a failed publish left behind wait until the load pauses (the node-kill drill saw 16 s)."""
+    relay = CountingRelay()
+    runner = eventlet.spawn(relay.run)
+    for n in range(100):  # a new row every 10 ms for a second: never 0.1 s without one
+        relay.notify([uuid.uuid4()])
+        eventlet.sleep(0.01)
+    relay.stop()
+    runner.wait()
+    assert relay.published == 100
+    assert relay.sweeps >= 5
