@@ -61,7 +61,7 @@ class Caller(DependencyProvider):
         return worker_ctx.data.get(_CALLER)
 
 
-class TransientReplyListener(nameko.rpc.ReplyListener):
+class _TransientReplyQueue:
     """nameko's reply queue (rpc.reply-<service>-<uuid>, one per process), but not durable. A durable classic
     queue lives on one node: while that node is down, declaring it again fails (404, home node down) and
     stops every consumer of the process's connection. A transient one goes with its node and is declared
@@ -70,6 +70,10 @@ class TransientReplyListener(nameko.rpc.ReplyListener):
     def setup(self):
         super().setup()
         self.queue.durable = False
+
+
+class TransientReplyListener(_TransientReplyQueue, nameko.rpc.ReplyListener):
+    """The reply listener of a service's RPC proxies."""
 
 
 class ServiceRpc(nameko.rpc.RpcProxy):
@@ -103,7 +107,7 @@ class _FailoverQueueConsumer(PollingQueueConsumer):
         super()._setup_consumer()
 
 
-class _ReplyListener(SingleThreadedReplyListener):
+class _ReplyListener(_TransientReplyQueue, SingleThreadedReplyListener):
     def __init__(self, timeout=None):
         super().__init__(timeout)
         self.queue_consumer = _FailoverQueueConsumer(timeout=timeout)
