@@ -585,8 +585,8 @@ def service_kill(cluster, system, timing, fault):
         began = time.time()
         system.kill(service)
         system.start(service)
-        fault.down[service] = (began, time.time())
         seconds = system.wait_ready(service)
+        fault.down[service] = (began, time.time())  # down until ready again: refused connections are the outage
         fault.events.append((service, seconds))
         fault.notes.append(f"{service} killed, ready {seconds:.1f} s after its restart")
     fault.ended = time.time()
@@ -701,7 +701,7 @@ def evaluate(cluster, system, load, fault, monitor, lag, drain_seconds, drain_pr
     def excused(write):
         service = "ideas" if write.kind == "idea" else "voting"
         window = fault.down.get(service)
-        return window is not None and write.error and window[0] - CLIENT_TIMEOUT <= write.began <= window[1] + 60
+        return window is not None and write.error and window[0] - CLIENT_TIMEOUT <= write.began <= window[1] + 1
     accepted = [w for w in writes if 200 <= w.status < 300]
     refused = [w for w in writes if w.status == 503 and w.retry_after]
     failed = [w for w in writes if w not in accepted and w not in refused and not excused(w)]
