@@ -173,6 +173,22 @@ class System:
             self.start(service)
         for service in SERVICES:
             self.wait_ready(service)
+        self.wait_consuming()
+
+    def wait_consuming(self, timeout=60.0):
+        """Until every event queue of every service has its consumer. /health/ready answers before a service's
+        consumers have declared and bound their queues; on a fresh vhost an event published before then is
+        unroutable and dropped, which would show as lost although no fault had happened yet."""
+        from bench.harness import subscriber_queues
+
+        wanted = {queue.name for service in SERVICES for queue in subscriber_queues(service)}
+
+        def consuming():
+            rows = json.loads(self.cluster.nodes[0].ctl("list_queues", "-p", VHOST, "name", "consumers",
+                                                         "--formatter", "json") or "[]")
+            return wanted <= {row["name"] for row in rows if row.get("consumers")}
+
+        wait_until(consuming, timeout, "every service's event queues to have their consumers", interval=0.5)
 
     def kill(self, service):
         process = self.processes[service]
