@@ -28,10 +28,11 @@ class Pool:
     """A bounded pool of connections; `transaction()` is the only way to use one.
 
     Every connection is opened at once when the database answers, else when first needed: a service
-    starts (and answers 503, shared.outages) while its database is down. With `timeouts` (a service's pool) nothing waits long: a connection
-    is made within `connect` seconds, a statement is cancelled after `statement` seconds, a request
-    waits at most `wait` seconds for a free connection, and the kernel gives up on a peer that stopped
-    answering (TCP keepalives, tcp_user_timeout). The CLI's pools (replay, rebuild) set none.
+    starts (and answers 503, shared.outages) while its database is down. With `timeouts` (a service's
+    pool) nothing waits long: a connection is made within `connect` seconds, a statement is cancelled
+    after `statement` seconds, a request waits at most `wait` seconds for a free connection, and the
+    kernel gives up on a peer that stopped answering (TCP keepalives, tcp_user_timeout). The CLI's
+    pools (replay, rebuild) set none.
     """
 
     def __init__(self, dsn, size, timeouts=None):
