@@ -27,11 +27,6 @@ CONFIRM_TIMEOUT = 10.0
 FAILOVER = "round-robin"
 
 
-def nodes(amqp_uri):
-    """The node URIs of an AMQP URI (a list separated by `;`, or one)."""
-    return identities.nodes(amqp_uri)
-
-
 def connection(amqp_uri, **options):
     """A kombu Connection (not yet connected) over every node of `amqp_uri`."""
     return Connection(amqp_uri, failover_strategy=FAILOVER, **options)
@@ -44,8 +39,8 @@ def connect(amqp_uri, cycles=1, connect_timeout=5, **options):
     would never reach the third.)"""
     conn = connection(amqp_uri, connect_timeout=connect_timeout, **options)
     try:
-        conn.ensure_connection(max_retries=cycles * len(nodes(amqp_uri)) - 1, interval_start=0.2, interval_step=0.5,
-                               interval_max=2)
+        conn.ensure_connection(max_retries=cycles * len(identities.nodes(amqp_uri)) - 1, interval_start=0.2,
+                               interval_step=0.5, interval_max=2)
     except Exception:
         conn.release()
         raise
@@ -58,7 +53,7 @@ class NotConfirmed(Exception):
 
 def user_of_uri(amqp_uri):
     """The broker user an AMQP URI (its first node) logs in as (kombu's default `guest` when it names none)."""
-    return Connection(nodes(amqp_uri)[0]).userid
+    return Connection(identities.nodes(amqp_uri)[0]).userid
 
 
 def event_exchange(name):
@@ -68,7 +63,7 @@ def event_exchange(name):
 class Publisher:
     def __init__(self, amqp_uri):
         self._connection = connection(amqp_uri, connect_timeout=5, heartbeat=0)
-        self._retries = max(3, 2 * len(nodes(amqp_uri)) - 1)  # every node at least twice before giving up
+        self._retries = max(3, 2 * len(identities.nodes(amqp_uri)) - 1)  # every node at least twice before giving up
         self.user_id = user_of_uri(amqp_uri)
         self._lock = threading.Lock()  # green under eventlet: one batch on the channel at a time
         self._producer = None
